@@ -1,0 +1,34 @@
+# The README's commands. Every target creates .venv if it is missing, then installs.
+VENV   ?= .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed-stamp
+export WANDB_SILENT := true
+
+.PHONY: setup run test test-all lint bench reproduce clean
+
+$(STAMP): pyproject.toml
+	@test -x $(PY) || python3 -m venv $(VENV)
+	$(PY) -m pip install -q -e ".[data,dev]"
+	@touch $(STAMP)
+
+setup: $(STAMP)
+
+# Fetch the default dataset, train and test the default task (sentiment), print metrics beside the baseline.
+run: setup
+	$(VENV)/bin/rnn-data fetch rotten_tomatoes
+	$(VENV)/bin/rnn-train
+
+test: setup
+	$(PY) -m pytest -q -m "not slow"
+
+test-all: setup
+	$(PY) -m pytest -q
+
+lint: setup
+	$(VENV)/bin/ruff check src tasks tests scripts
+
+bench: setup
+	$(PY) scripts/bench_cells.py
+
+clean:
+	rm -rf outputs multirun .pytest_cache

@@ -1,0 +1,137 @@
+"""What the Hydra mains share: config location, clear one-line errors, loggers, checkpoints, results."""
+import functools
+import importlib
+import json
+import os
+import sys
+from pathlib import Path
+
+import torch
+from omegaconf import OmegaConf
+
+from ..data.fetch import DataError
+
+CONF_DIR = str(Path(__file__).resolve().parents[3] / "conf")
+
+
+class UserError(RuntimeError):
+    """A mistake the user can fix (bad input, wrong checkpoint): printed as one line, exit code 2."""
+
+
+EXPECTED = (UserError, DataError, FileNotFoundError, ValueError)
+
+
+def friendly(fn):
+    """Turn the errors a user can fix into `error: …` on stderr and exit code 2, never a deep traceback."""
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        try:
+            return fn(*args, **kwargs)
+        except EXPECTED as e:
+            if os.environ.get("RNNSUITE_TRACEBACK"):
+                raise
+            print(f"error: {e}", file=sys.stderr)
+            sys.exit(2)
+    return wrapper
+
+
+def setup_env(cfg):
+    """Process-wide settings from the config: data folder, W&B mode, float precision, threads."""
+    os.environ["RNNSUITE_DATA_DIR"] = str(Path(cfg.paths.data_dir).resolve())
+    if "WANDB_MODE" not in os.environ and not os.environ.get("WANDB_API_KEY"):
+        os.environ["WANDB_MODE"] = "offline"  # no server here: write runs locally, `wandb sync` later
+    torch.set_float32_matmul_precision("high")
+
+
+def plain(node):
+    return OmegaConf.to_container(node, resolve=True) if node is not None else None
+
+
+def build_loggers(cfg):
+    from hydra.utils import instantiate
+    loggers = []
+    for _, lcfg in (cfg.get("logger") or {}).items():
+        if lcfg is None:
+            continue
+        loggers.append(instantiate(lcfg))
+    return loggers
+
+
+def build_callbacks(cfg, has_logger):
+    from hydra.utils import instantiate
+    out = []
+    for name, ccfg in (cfg.get("callbacks") or {}).items():
+        if ccfg is None or (name == "lr_monitor" and not has_logger):
+            continue
+        out.append(instantiate(ccfg))
+    return out
+
+
+def import_object(path):
+    module, _, name = path.rpartition(".")
+    return getattr(importlib.import_module(module), name)
+
+
+def load_checkpoint(path, task, map_location="cpu"):
+    """Load a task model from a checkpoint (weights_only), refusing one from another task."""
+    if not path:
+        raise UserError(f"no checkpoint given: pass ckpt=PATH (a .ckpt written by `rnn-train task={task}`)")
+    p = Path(path)
+    if not p.is_file():
+        raise UserError(f"checkpoint not found: {path}")
+    try:
+        raw = torch.load(p, map_location=map_location, weights_only=True)
+    except Exception as e:  # a truncated or foreign file: say so in one line
+        raise UserError(f"cannot read checkpoint {path}: {type(e).__name__}: {str(e).splitlines()[0][:200]}") from None
+    info = raw.get("rnnsuite") if isinstance(raw, dict) else None
+    if not info:
+        raise UserError(f"{path} is not an rnnsuite checkpoint")
+    if info["task"] != task:
+        raise UserError(f"checkpoint {path} is from task {info['task']!r}, not {task!r}; "
+                        f"use task={info['task']} or a {task} checkpoint")
+    cls = import_object(info["class"])
+    model = cls.load_from_checkpoint(p, map_location=map_location, weights_only=True)
+    model.eval()
+    return model
+
+
+def write_json(path, obj):
+    path = Path(path)
+    tmp = path.with_suffix(".json.part")
+    tmp.write_text(json.dumps(obj, indent=2, default=float))
+    os.replace(tmp, path)
+
+
+def print_results(task, test, baselines, examples=()):
+    """A table of the model's test metrics next to every baseline's, then a few predictions."""
+    from rich.console import Console
+    from rich.table import Table
+    console = Console()
+    keys = [k for k, v in test.items() if isinstance(v, (int, float))]
+    table = Table(title=f"{task}: test metrics")
+    table.add_column("model")
+    for k in keys:
+        table.add_column(k, justify="right")
+    table.add_row("this model", *[f"{test[k]:.4f}" for k in keys])
+    for name, m in (baselines or {}).items():
+        table.add_row(f"baseline: {name}", *[f"{m[k]:.4f}" if isinstance(m.get(k), (int, float)) else "-"
+                                            for k in keys])
+    console.print(table)
+    if examples:
+        console.print("[bold]sample predictions[/bold]")
+        for line in examples:
+            print(f"  {line}")
+
+
+def log_images(loggers, images):
+    """Send PNGs to W&B (the CSV logger has no images; they stay in the run folder)."""
+    from pytorch_lightning.loggers import WandbLogger
+    for lg in loggers:
+        if isinstance(lg, WandbLogger) and images:
+            for key, path in images.items():
+                lg.log_image(key=key, images=[str(path)])
+
+
+# Optuna's sweeper wants "maximize"/"minimize"; the monitor says "max"/"min".
+OmegaConf.register_new_resolver("sweep_direction", lambda mode: "maximize" if mode == "max" else "minimize",
+                                replace=True)

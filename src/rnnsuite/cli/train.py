@@ -1,0 +1,75 @@
+"""`rnn-train task=X cell=Y ...`: fit, test the best checkpoint, write results.json and plots, print metrics
+next to the baselines. `-m` sweeps (basic or Optuna sweeper)."""
+import time
+from pathlib import Path
+
+import hydra
+import pytorch_lightning as pl
+from hydra.core.hydra_config import HydraConfig
+from hydra.utils import instantiate
+from omegaconf import OmegaConf
+
+from ..plots import learning_curves
+from .common import (CONF_DIR, build_callbacks, build_loggers, friendly, log_images, plain, print_results,
+                     setup_env, write_json)
+
+
+def build(cfg):
+    """DataModule and model from a composed config; the model learns its sizes from the DataModule."""
+    dm = instantiate(cfg.data, _convert_="all")
+    dm.prepare_data()
+    dm.setup("fit")
+    model = instantiate(cfg.model, _convert_="all", cell=plain(cfg.cell), optim=plain(cfg.optim),
+                        data_state=dm.state(), **dm.model_dims())
+    return dm, model
+
+
+@friendly
+def train(cfg):
+    setup_env(cfg)
+    run_dir = Path(cfg.paths.output_dir)
+    run_dir.mkdir(parents=True, exist_ok=True)
+    (run_dir / "config.yaml").write_text(OmegaConf.to_yaml(cfg, resolve=True))
+    pl.seed_everything(cfg.seed, workers=True)
+    started = time.time()
+    dm, model = build(cfg)
+    loggers = build_loggers(cfg)
+    trainer = instantiate(cfg.trainer, logger=loggers or False, callbacks=build_callbacks(cfg, bool(loggers)))
+    trainer.fit(model, datamodule=dm, ckpt_path=cfg.get("resume"))
+    ckpt_cb = trainer.checkpoint_callback
+    best = ckpt_cb.best_model_path if ckpt_cb is not None and ckpt_cb.best_model_path else None
+    test = trainer.test(model, datamodule=dm, ckpt_path=best or None, verbose=False)[0]
+    test = {k.split("/", 1)[1]: float(v) for k, v in test.items() if k.startswith("test/")}
+    if trainer.global_rank != 0:
+        return test
+    baselines = dm.baselines() if cfg.get("baselines", True) else {}
+    extra = model.extra_results(dm, run_dir)
+    examples = model.examples(dm, n=cfg.get("num_examples", 5))
+    images = dict(extra.pop("images", {}))
+    curves = learning_curves(run_dir / "csv" / "metrics.csv", run_dir / "learning_curves.png", cfg.monitor.metric)
+    if curves:
+        images["learning_curves"] = curves
+    log_images(loggers, images)
+    (run_dir / "predictions.txt").write_text("\n".join(examples) + "\n")
+    results = {"task": cfg.task.name, "cell": cfg.cell.type, "seed": cfg.seed, "test": test,
+               "baselines": baselines, **extra, "best_checkpoint": best, "run_dir": str(run_dir),
+               "minutes": round((time.time() - started) / 60, 2),
+               "images": {k: str(v) for k, v in images.items()}}
+    write_json(run_dir / "results.json", results)
+    print_results(cfg.task.name, test, baselines, examples)
+    print(f"run folder: {run_dir}")
+    # What a sweep optimises: the monitored validation metric of the best checkpoint.
+    return float(ckpt_cb.best_model_score) if ckpt_cb is not None and ckpt_cb.best_model_score is not None else None
+
+
+@hydra.main(version_base="1.3", config_path=CONF_DIR, config_name="train")
+def _main(cfg):
+    return train(cfg)
+
+
+def main():
+    _main()
+
+
+if __name__ == "__main__":
+    main()

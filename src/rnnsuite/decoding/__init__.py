@@ -1,0 +1,4 @@
+"""Greedy decoding and temperature / top-k sampling (beam search joins with the translation task)."""
+from .search import greedy_decode, sample_next, strip_after_eos
+
+__all__ = ["greedy_decode", "sample_next", "strip_after_eos"]

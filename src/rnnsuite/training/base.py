@@ -1,0 +1,71 @@
+"""`TaskModule`: the LightningModule every task's model extends.
+
+It owns what is common to all tasks: the optimiser and LR schedule from config, gradient-norm logging
+(clipping itself is the Trainer's `gradient_clip_val`), `split/metric` names, the task tag written into
+each checkpoint, and the hooks the CLI calls for results and human-readable examples.
+"""
+import pytorch_lightning as pl
+import torch
+from pytorch_lightning.utilities import grad_norm
+
+OPTIMIZERS = {"adam": torch.optim.Adam, "adamw": torch.optim.AdamW, "sgd": torch.optim.SGD,
+              "rmsprop": torch.optim.RMSprop}
+
+
+class TaskModule(pl.LightningModule):
+    task_name = "base"
+
+    def __init__(self, optim=None):
+        super().__init__()
+        self.optim_cfg = dict(optim or {"name": "adamw", "lr": 1e-3})
+
+    # ------------------------------------------------------------------ optimisation
+    def configure_optimizers(self):
+        cfg = dict(self.optim_cfg)
+        name = cfg.pop("name", "adamw")
+        if name not in OPTIMIZERS:
+            raise ValueError(f"unknown optimizer {name!r}; choose one of {sorted(OPTIMIZERS)}")
+        sched = cfg.pop("scheduler", "none") or "none"
+        warmup = cfg.pop("warmup_steps", 0)
+        patience = cfg.pop("plateau_patience", 1)
+        opt = OPTIMIZERS[name](self.parameters(), **cfg)
+        if sched == "none":
+            return opt
+        if sched == "cosine":
+            total = self.trainer.estimated_stepping_batches
+            warm = torch.optim.lr_scheduler.LinearLR(opt, 1e-3, 1.0, total_iters=max(1, warmup))
+            cos = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=max(1, total - warmup))
+            s = torch.optim.lr_scheduler.SequentialLR(opt, [warm, cos], milestones=[max(1, warmup)])
+            return {"optimizer": opt, "lr_scheduler": {"scheduler": s, "interval": "step"}}
+        if sched == "plateau":
+            monitor = getattr(self, "monitor", "val/loss")
+            mode = getattr(self, "monitor_mode", "min")
+            s = torch.optim.lr_scheduler.ReduceLROnPlateau(opt, mode=mode, factor=0.5, patience=patience)
+            return {"optimizer": opt, "lr_scheduler": {"scheduler": s, "monitor": monitor, "interval": "epoch"}}
+        raise ValueError(f"unknown scheduler {sched!r}; choose none, cosine or plateau")
+
+    def on_before_optimizer_step(self, optimizer):
+        # Logged before the Trainer clips, so the curve shows exploding gradients as they happen.
+        norms = grad_norm(self, norm_type=2)
+        if "grad_2.0_norm_total" in norms:
+            self.log("train/grad_norm", norms["grad_2.0_norm_total"], on_step=True, on_epoch=False)
+
+    # ------------------------------------------------------------------ logging helpers
+    def log_split(self, split, metrics, batch_size=None, prog_bar=True):
+        for k, v in metrics.items():
+            self.log(f"{split}/{k}", v, batch_size=batch_size, prog_bar=prog_bar and k in ("loss", "acc"),
+                     on_step=split == "train" and k == "loss", on_epoch=True)
+
+    # ------------------------------------------------------------------ checkpoint identity
+    def on_save_checkpoint(self, checkpoint):
+        checkpoint["rnnsuite"] = {"task": self.task_name,
+                                  "class": f"{type(self).__module__}.{type(self).__qualname__}"}
+
+    # ------------------------------------------------------------------ hooks for the CLI
+    def examples(self, datamodule, n=5):
+        """A few test predictions as lines a person reads."""
+        return []
+
+    def extra_results(self, datamodule, run_dir):
+        """Task-specific results (baselines are the DataModule's) and plots written to run_dir."""
+        return {}

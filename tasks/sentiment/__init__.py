@@ -1,0 +1,1 @@
+"""Sentiment: sequence -> vector on Rotten Tomatoes snippets."""

@@ -1,0 +1,97 @@
+"""Embedding -> bidirectional cell stack (packed) -> pooled vector -> classification head."""
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from rnnsuite.architectures import SeqToVec
+from rnnsuite.cells import build_stack
+from rnnsuite.data import TextTokenizer
+from rnnsuite.metrics import macro_f1
+from rnnsuite.training import TaskModule
+
+
+class SentimentClassifier(TaskModule):
+    task_name = "sentiment"
+    monitor, monitor_mode = "val/acc", "max"
+
+    def __init__(self, vocab_size, num_classes, pad_id, cell, optim=None, data_state=None, embed_dim=128,
+                 hidden_size=128, num_layers=1, bidirectional=True, dropout=0.3, embed_dropout=0.3,
+                 pooling="max"):
+        super().__init__(optim)
+        self.save_hyperparameters()
+        self.embed = nn.Embedding(vocab_size, embed_dim, padding_idx=pad_id)
+        self.encoder = SeqToVec(build_stack(cell, embed_dim, hidden_size, num_layers, bidirectional, dropout),
+                                pooling)
+        self.drop_in, self.drop_out = nn.Dropout(embed_dropout), nn.Dropout(dropout)
+        self.head = nn.Linear(self.encoder.output_size, num_classes)
+        self._outputs = {"val": [], "test": []}
+
+    def forward(self, tokens, lengths):
+        return self.head(self.drop_out(self.encoder(self.drop_in(self.embed(tokens)), lengths)))
+
+    def _step(self, batch, split):
+        logits = self(batch["tokens"], batch["lengths"])
+        loss = F.cross_entropy(logits, batch["labels"])
+        pred = logits.argmax(-1)
+        self.log_split(split, {"loss": loss, "acc": (pred == batch["labels"]).float().mean()},
+                       batch_size=len(pred))
+        if split in self._outputs:
+            self._outputs[split].append((pred.cpu(), batch["labels"].cpu()))
+        return loss
+
+    def training_step(self, batch, _):
+        return self._step(batch, "train")
+
+    def validation_step(self, batch, _):
+        self._step(batch, "val")
+
+    def test_step(self, batch, _):
+        self._step(batch, "test")
+
+    def _epoch_f1(self, split):
+        if self._outputs[split]:
+            pred, gold = (torch.cat(x) for x in zip(*self._outputs[split]))
+            self.log(f"{split}/macro_f1", macro_f1(pred, gold, self.hparams.num_classes))
+        self._outputs[split].clear()
+
+    def on_validation_epoch_end(self):
+        self._epoch_f1("val")
+
+    def on_test_epoch_end(self):
+        self._epoch_f1("test")
+
+    # ------------------------------------------------------------------ people-facing
+    @property
+    def tokenizer(self):
+        if not hasattr(self, "_tokenizer"):
+            st = self.hparams.data_state
+            self._tokenizer = TextTokenizer.from_str(st["tokenizer"], st["kind"])
+        return self._tokenizer
+
+    @torch.no_grad()
+    def classify(self, texts):
+        """[(label, probability of that label, number of <unk> words)] for raw texts."""
+        from rnnsuite.data import pad_sequences
+        st = self.hparams.data_state
+        ids = [s[: st["max_len"]] or [self.tokenizer.unk_id] for s in self.tokenizer.encode_batch(texts)]
+        tokens, lengths = pad_sequences(ids, self.tokenizer.pad_id)
+        was_training = self.training
+        self.eval()
+        probs = torch.softmax(self(tokens.to(self.device), lengths), -1).cpu()
+        self.train(was_training)
+        names = st["class_names"]
+        return [(names[int(p.argmax())], float(p.max()), sum(i == self.tokenizer.unk_id for i in s))
+                for p, s in zip(probs, ids)]
+
+    def examples(self, datamodule, n=5):
+        test = datamodule.splits["test"].head(n)
+        names = self.hparams.data_state["class_names"]
+        out = []
+        for (label, p, _), text, gold in zip(self.classify(list(test["text"])), test["text"], test["label"]):
+            out.append(f"{label:6s} {p:.2f}  (gold {names[gold]:6s})  {text[:90]}")
+        return out
+
+    def extra_results(self, datamodule, run_dir):
+        return {"split_sizes": {k: len(v) for k, v in datamodule.splits.items()}}
+
+
