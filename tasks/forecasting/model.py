@@ -1,0 +1,234 @@
+"""Multi-horizon forecasters around the shared RNN types. Three styles, chosen by `model.style`:
+
+- `synced`: a `SeqToSeq` reads [y_t, past_t, known_{t+1}] and predicts y_{t+1} at every step (trained on the
+  target shifted by one); it forecasts recursively, feeding its own median back for H steps.
+- `direct`: a `RecurrentStack` encodes the lookback; a head maps [final state; known covariates of the
+  horizon] to all H steps at once.
+- `encdec`: an `EncoderDecoder` whose decoder reads [y_{t-1}; known_t] per horizon step, with teacher forcing
+  and scheduled sampling (the chance of feeding the gold value decays over the epochs).
+
+With `quantiles` the output is one value per quantile, trained with the pinball loss; the point forecast is
+the median. Metrics are computed in original units from the scaler in `data_state`.
+"""
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from rnnsuite.architectures import EncoderDecoder, SeqToSeq
+from rnnsuite.cells import build_stack, final_hidden
+from rnnsuite.training import TaskModule
+
+from .data import forecast_metrics
+
+STYLES = ("synced", "direct", "encdec")
+
+
+def pinball(pred, y, quantiles):
+    """pred [..., Q], y [...]: the mean quantile (pinball) loss."""
+    q = torch.as_tensor(quantiles, device=pred.device, dtype=pred.dtype)
+    e = y[..., None] - pred
+    return torch.maximum(q * e, (q - 1) * e).mean()
+
+
+class Forecaster(TaskModule):
+    task_name = "forecasting"
+    monitor, monitor_mode = "val/mape", "min"
+
+    def __init__(self, n_targets, n_past, n_known, lookback, horizon, cell, optim=None, data_state=None,
+                 style="direct", hidden_size=64, num_layers=1, dropout=0.0, quantiles=(0.1, 0.5, 0.9),
+                 loss="mae", teacher_forcing_start=1.0, teacher_forcing_end=0.5, head_hidden=128):
+        super().__init__(optim)
+        if style not in STYLES:
+            raise ValueError(f"unknown model.style {style!r}; choose one of {STYLES}")
+        if loss not in ("mae", "mse"):
+            raise ValueError(f"unknown model.loss {loss!r}; choose mae or mse (quantiles use the pinball loss)")
+        self.save_hyperparameters()
+        self.quantiles = sorted(quantiles) if quantiles else None
+        if self.quantiles and 0.5 not in self.quantiles:
+            raise ValueError("model.quantiles must include 0.5: the median is the point forecast")
+        self.Q = len(self.quantiles) if self.quantiles else 1
+        self.mid = self.quantiles.index(0.5) if self.quantiles else 0
+        nt, H = n_targets, horizon
+        enc_in = n_targets + n_past + n_known
+        if style == "synced":
+            self.net = SeqToSeq(build_stack(cell, enc_in, hidden_size, num_layers, False, dropout))
+            self.readout = nn.Linear(hidden_size, nt * self.Q)
+        elif style == "direct":
+            self.encoder = build_stack(cell, enc_in, hidden_size, num_layers, False, dropout)
+            self.head = nn.Sequential(nn.Linear(hidden_size + H * n_known, head_hidden), nn.GELU(),
+                                      nn.Dropout(dropout), nn.Linear(head_hidden, H * nt * self.Q))
+        else:
+            enc = build_stack(cell, enc_in, hidden_size, num_layers, False, dropout)
+            dec = build_stack(cell, nt + n_known, hidden_size, num_layers, False, dropout)
+            # continuous values: the decoder reads [y_prev; known] as is, and the median is fed back
+            self.net = EncoderDecoder(enc, dec, embed_target=nn.Identity(),
+                                      readout=nn.Linear(hidden_size, nt * self.Q),
+                                      feedback=lambda pred: pred[..., self.mid])
+        st = data_state or {}
+        tg = st.get("targets", ["y"] * nt)
+        scaler = st.get("scaler", {})
+        self.register_buffer("mu", torch.tensor([scaler.get(c, [0.0, 1.0])[0] for c in tg]), persistent=False)
+        self.register_buffer("sd", torch.tensor([scaler.get(c, [0.0, 1.0])[1] for c in tg]), persistent=False)
+        self._outputs = {"val": [], "test": []}
+
+    # ------------------------------------------------------------------ forward: scaled [B, H, n_t, Q]
+    def forward(self, y, past, known, teacher_forcing=0.0):
+        """y, past, known: the window's scaled series [B, L+H, .] (y's horizon part is used only for teacher
+        forcing). Returns scaled forecasts [B, H, n_targets, Q]."""
+        L, H, nt = self.hparams.lookback, self.hparams.horizon, self.hparams.n_targets
+        B = y.size(0)
+        style = self.hparams.style
+        if style == "direct":
+            _, state = self.encoder(torch.cat([y[:, :L], past[:, :L], known[:, :L]], -1))
+            h = final_hidden(state, self.encoder.num_layers, 1)
+            return self.head(torch.cat([h, known[:, L:L + H].reshape(B, -1)], -1)).view(B, H, nt, self.Q)
+        if style == "synced":
+            return self._synced(y, past, known)
+        return self._encdec(y, past, known, teacher_forcing)
+
+    def _synced(self, y, past, known):
+        L, H, nt = self.hparams.lookback, self.hparams.horizon, self.hparams.n_targets
+        B = y.size(0)
+        # input at t: [y_t, past_t, known_{t+1}], predicting y_{t+1}
+        x = torch.cat([y[:, :L - 1], past[:, :L - 1], known[:, 1:L]], -1)
+        _, state = self.net(x)
+        prev, last_past, preds = y[:, L - 1], past[:, L - 1], []
+        for h in range(H):  # recursive: past-only covariates are held at their last observed value
+            out, state = self.net.step(torch.cat([prev, last_past, known[:, L + h]], -1), state)
+            pred = self.readout(out).view(B, nt, self.Q)
+            preds.append(pred)
+            prev = pred[..., self.mid]
+        return torch.stack(preds, 1)
+
+    def synced_train_outputs(self, y, past, known):
+        """Teacher-forced one-step predictions over the whole window: [B, L+H-1, n_t, Q] for y[:, 1:]."""
+        x = torch.cat([y[:, :-1], past[:, :-1], known[:, 1:]], -1)
+        out, _ = self.net(x)
+        return self.readout(out).view(y.size(0), x.size(1), -1, self.Q)
+
+    def _encdec(self, y, past, known, teacher_forcing):
+        L, H = self.hparams.lookback, self.hparams.horizon
+        src = torch.cat([y[:, :L], past[:, :L], known[:, :L]], -1)
+        tgt_in = torch.cat([y[:, L - 1:L + H - 1], known[:, L:L + H]], -1)  # [y_{t-1}; known_t]
+        B = y.size(0)
+        if teacher_forcing >= 1.0:
+            return self.net(src, None, tgt_in, 1.0).view(B, H, -1, self.Q)
+        # scheduled sampling / inference: the fed-back median replaces y_{t-1}, the known part stays
+        state, prev, preds = self.net.encode(src), y[:, L - 1], []
+        nt = y.size(-1)
+        for h in range(H):
+            pred, state = self.net.step(torch.cat([prev, known[:, L + h]], -1), state)
+            pred = pred.view(B, nt, self.Q)
+            preds.append(pred)
+            if h + 1 < H:
+                gold = y[:, L + h]
+                use_gold = torch.rand(B, 1, device=y.device) < teacher_forcing
+                prev = torch.where(use_gold, gold, pred[..., self.mid].detach() if teacher_forcing > 0
+                                   else pred[..., self.mid])
+        return torch.stack(preds, 1)
+
+    # ------------------------------------------------------------------ training
+    def _loss(self, pred, target):
+        if self.quantiles:
+            return pinball(pred, target, self.quantiles)
+        p = pred[..., 0]
+        return F.l1_loss(p, target) if self.hparams.loss == "mae" else F.mse_loss(p, target)
+
+    def teacher_forcing(self):
+        """Linear decay from start to end over the planned epochs (scheduled sampling, Bengio et al. 2015)."""
+        a, b = self.hparams.teacher_forcing_start, self.hparams.teacher_forcing_end
+        epochs = max(1, (self.trainer.max_epochs or 1) - 1) if self._trainer is not None else 1
+        return a + (b - a) * min(1.0, self.current_epoch / epochs)
+
+    def training_step(self, batch, _):
+        y, past, known = batch["y"], batch["past"], batch["known"]
+        L = self.hparams.lookback
+        if self.hparams.style == "synced":
+            loss = self._loss(self.synced_train_outputs(y, past, known), y[:, 1:])
+        else:
+            tf = self.teacher_forcing() if self.hparams.style == "encdec" else 0.0
+            loss = self._loss(self(y, past, known, teacher_forcing=tf), y[:, L:])
+        self.log_split("train", {"loss": loss}, batch_size=y.size(0))
+        return loss
+
+    def unscale(self, pred):
+        """[B, H, n_t, Q] scaled -> original units."""
+        return pred * self.sd[:, None] + self.mu[:, None]
+
+    def _eval_step(self, batch, split):
+        y, past, known = batch["y"], batch["past"], batch["known"]
+        pred = self(y, past, known)
+        loss = self._loss(pred, y[:, self.hparams.lookback:])
+        self.log(f"{split}/loss", loss, batch_size=y.size(0), prog_bar=True)
+        self._outputs[split].append((self.unscale(pred).cpu(), batch["target"].cpu()))
+
+    def validation_step(self, batch, _):
+        self._eval_step(batch, "val")
+
+    def test_step(self, batch, _):
+        self._eval_step(batch, "test")
+
+    def _epoch_metrics(self, split):
+        if not self._outputs[split]:
+            return
+        pred, actual = (torch.cat(x).numpy() for x in zip(*self._outputs[split]))
+        self._outputs[split].clear()
+        overall, per_step = forecast_metrics(actual, pred[..., self.mid], self.hparams.data_state["mase_scale"])
+        if self.quantiles and len(self.quantiles) > 1:
+            lo, hi = pred[..., 0], pred[..., -1]
+            overall["coverage"] = float(np.mean((actual >= lo) & (actual <= hi)))
+            overall["interval_width"] = float(np.mean(hi - lo))
+        for k, v in overall.items():
+            self.log(f"{split}/{k}", v, prog_bar=k == "mape")
+        if split == "test":
+            self.test_result = {"pred": pred, "actual": actual, "per_horizon": per_step, "overall": overall}
+
+    def on_validation_epoch_end(self):
+        self._epoch_metrics("val")
+
+    def on_test_epoch_end(self):
+        self._epoch_metrics("test")
+
+    # ------------------------------------------------------------------ people-facing
+    @torch.no_grad()
+    def forecast(self, y, past, known):
+        """Scaled window tensors [1 or B, L+H, .] -> forecasts in original units [B, H, n_t, Q] (numpy)."""
+        was = self.training
+        self.eval()
+        out = self.unscale(self(y.to(self.device), past.to(self.device), known.to(self.device))).cpu().numpy()
+        self.train(was)
+        return out
+
+    def examples(self, datamodule, n=5):
+        res = getattr(self, "test_result", None)
+        if res is None:
+            return []
+        st, H = self.hparams.data_state, self.hparams.horizon
+        origins = datamodule.starts["test"] + self.hparams.lookback
+        lines = []
+        for i in range(min(n, len(origins))):
+            t0 = datamodule.frame.index[origins[i]]
+            a, p = res["actual"][i, :, 0], res["pred"][i, :, 0, self.mid]
+            err = 100 * np.mean(np.abs((a - p) / a))
+            lines.append(f"{t0} +{H} steps of {st['targets'][0]}: forecast {p[0]:.3f} .. {p[-1]:.3f}, "
+                         f"actual {a[0]:.3f} .. {a[-1]:.3f}, MAPE {err:.2f}%")
+        return lines
+
+    def extra_results(self, datamodule, run_dir):
+        from .plots import forecast_plot, horizon_plot
+        res = getattr(self, "test_result", None)
+        if res is None:
+            return {}
+        st = self.hparams.data_state
+        baselines = datamodule.baseline_forecasts()
+        base_steps = {k: forecast_metrics(res["actual"], v, st["mase_scale"])[1]["mape"] for k, v in baselines.items()}
+        images = {
+            "forecast": forecast_plot(datamodule, res["pred"], self.quantiles, run_dir / "forecast.png",
+                                      baseline=baselines.get("seasonal_naive_day")),
+            "per_horizon": horizon_plot(res["per_horizon"]["mape"], base_steps, run_dir / "per_horizon_mape.png"),
+        }
+        return {"images": images, "per_horizon": res["per_horizon"],
+                "style": self.hparams.style, "quantiles": self.quantiles,
+                "windows": {k: int(len(v)) for k, v in datamodule.starts.items()},
+                "filled_missing": datamodule.filled}
