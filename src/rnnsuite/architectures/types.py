@@ -107,15 +107,23 @@ class EncoderDecoder(nn.Module):
     - `embed_target(y)`: previous outputs (token ids, or values) -> decoder inputs [.., E]
     - `readout(h)`: decoder output (with attention context, when used) -> prediction (logits or values)
     - `feedback(pred)`: prediction -> next input when not teacher-forced (argmax for tokens)
-    - `attention`: optional module `(query [B, H], memory [B, S, M], mask [B, S]) -> (context [B, M], weights)`;
-      when set, the readout sees `[h; context]` (Luong style), so `readout` must take H + M features.
+    - `attention`: optional module `(query [B, H] or [B, T, H], memory [B, S, M], mask [B, S]) ->
+      (context [B, (T,) M], weights [B, (T,) S])` (see `attention.Attention`); the readout then sees
+      `[h; context]`, so `readout` must take H + M features.
+    - `attention_input=False` (Luong et al. 2015): the context is computed from the current decoder output h_t.
+      `attention_input=True` (Bahdanau et al. 2015): the context is computed from the previous state s_{t-1}
+      and also fed into the decoder with the embedded previous output, so the decoder stack's input size must
+      be E + M. That makes training step-by-step, so it is slower than the Luong wiring.
     """
 
     def __init__(self, encoder: RecurrentStack, decoder: RecurrentStack, embed_target, readout,
-                 feedback=None, attention=None):
+                 feedback=None, attention=None, attention_input=False):
         super().__init__()
         if decoder.num_directions != 1:
             raise ValueError("the decoder must be unidirectional")
+        if attention_input and attention is None:
+            raise ValueError("attention_input=True (Bahdanau wiring) needs an attention module")
+        self.attention_input = attention_input
         self.encoder, self.decoder = encoder, decoder
         self.bridge = Bridge(encoder.output_size, decoder)
         self.embed_target, self.readout, self.attention = embed_target, readout, attention
@@ -125,36 +133,45 @@ class EncoderDecoder(nn.Module):
         memory, state = self.encoder(src, src_lengths)
         summary = final_hidden(state, self.encoder.num_layers, self.encoder.num_directions)
         mask = length_mask(src_lengths, src.size(1), src.device) if src_lengths is not None else None
-        return {"rnn": self.bridge(summary), "memory": memory, "mask": mask}
+        state = {"rnn": self.bridge(summary), "memory": memory, "mask": mask}
+        if self.attention is not None and hasattr(self.attention, "keys"):
+            state["keys"] = self.attention.keys(memory)  # the memory-side projection, once per source
+        return state
+
+    def _attend(self, query, state):
+        keys = {"keys": state["keys"]} if "keys" in state else {}
+        return self.attention(query, state["memory"], state["mask"], **keys)
 
     def _read(self, h, state):
-        """h: [B, T, H] decoder outputs -> predictions, attention weights (or None)."""
+        """h: [B, T, H] decoder outputs -> predictions, attention weights [B, T, S] (or None)."""
         if self.attention is None:
             return self.readout(h), None
-        B, T, H = h.shape
-        mem, mask = state["memory"], state["mask"]
-        S = mem.size(1)
-        ctx, w = self.attention(h.reshape(B * T, H), mem.repeat_interleave(T, 0),
-                                None if mask is None else mask.repeat_interleave(T, 0))
-        ctx, w = ctx.view(B, T, -1), w.view(B, T, S)
+        ctx, w = self._attend(h, state)  # all T queries against the memory in one batched product
         return self.readout(torch.cat([h, ctx], -1)), w
 
     def forward(self, src, src_lengths, tgt_in, teacher_forcing=1.0):
         """tgt_in: [B, T] previous outputs starting with <bos> (or [B, T, F] values). Returns predictions."""
         state = self.encode(src, src_lengths)
-        if teacher_forcing >= 1.0:  # every input is known: one fused call over the whole target
+        if teacher_forcing >= 1.0 and not self.attention_input:  # inputs all known: one fused call
             h, _ = self.decoder(self.embed_target(tgt_in), None, state["rnn"])
             return self._read(h, state)[0]
         preds, y = [], tgt_in[:, 0]
-        for t in range(tgt_in.size(1)):  # scheduled sampling: per step, feed the gold or the model's own output
-            if t > 0:
+        for t in range(tgt_in.size(1)):  # per step (scheduled sampling / Bahdanau): gold or own previous output
+            if t > 0:  # random() < 1.0 always holds, so teacher_forcing=1 always feeds the gold
                 y = tgt_in[:, t] if random.random() < teacher_forcing else self.feedback(preds[-1]).detach()
             pred, state = self.step(y, state)
             preds.append(pred)
         return torch.stack(preds, 1)
 
     def step(self, y_prev, state):
-        """One decoding step: y_prev [B] (or [B, F]) -> prediction [B, ...], new state. For greedy/beam search."""
+        """One decoding step: y_prev [B] (or [B, F]) -> prediction [B, ...], new state. For greedy/beam search.
+
+        With attention, `state["attention"]` holds this step's weights [B, S] (for heat-maps)."""
+        if self.attention_input:  # Bahdanau: attend from the previous state, feed the context in
+            prev = state["rnn"][0] if isinstance(state["rnn"], tuple) else state["rnn"]
+            ctx, w = self._attend(prev[-1], state)
+            h, rnn = self.decoder.step(torch.cat([self.embed_target(y_prev), ctx], -1), state["rnn"])
+            return self.readout(torch.cat([h, ctx], -1)), dict(state, rnn=rnn, attention=w)
         h, rnn = self.decoder.step(self.embed_target(y_prev), state["rnn"])
         state = dict(state, rnn=rnn)
         pred, w = self._read(h[:, None], state)

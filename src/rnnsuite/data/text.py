@@ -27,7 +27,7 @@ class TextTokenizer:
         else:
             tk = Tokenizer(models.WordLevel(unk_token="<unk>"))
             if kind == "char":
-                tk.pre_tokenizer = pre_tokenizers.Split(Regex(r"(?s)."), behavior="isolated")
+                tk.pre_tokenizer = pre_tokenizers.Split(Regex(r"[\s\S]"), behavior="isolated")
                 tk.decoder = decoders.Fuse()
             else:
                 tk.pre_tokenizer = pre_tokenizers.Whitespace()

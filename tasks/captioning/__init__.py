@@ -1,0 +1,1 @@
+"""Captioning: vector -> sequence. A CNN encodes the image; an RNN decoder writes the caption."""

@@ -1,0 +1,423 @@
+"""Captioning data: scenes of real Fashion-MNIST items with generated English captions, or any image set in
+the "Karpathy split" JSON format (Flickr8k/30k, COCO), or a generated fixture of either.
+
+A scene is a 64x64 canvas split into a 2x2 grid; 1-4 items sit in distinct cells (jittered by up to 4 px).
+Each scene gets several references in varied English that name the items, their counts and where they are.
+Every reference names every item exactly once (or counts them), so `caption_content` can read back the
+multiset of items from any caption: that is what the exact content score compares.
+"""
+import hashlib
+import json
+import random
+import re
+from collections import Counter
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from rnnsuite.data import DataError, TextTokenizer, data_dir, get_source, pad_sequences
+from rnnsuite.data.fetch import atomic_path
+from rnnsuite.data.module import TaskDataModule
+
+CANVAS, CELL, JITTER = 64, 32, 4
+# (singular, plural, article) per Fashion-MNIST class, in label order.
+NOUNS = [("t-shirt", "t-shirts", "a"), ("pair of trousers", "pairs of trousers", "a"),
+         ("pullover", "pullovers", "a"), ("dress", "dresses", "a"), ("coat", "coats", "a"),
+         ("sandal", "sandals", "a"), ("shirt", "shirts", "a"), ("sneaker", "sneakers", "a"),
+         ("bag", "bags", "a"), ("ankle boot", "ankle boots", "an")]
+NUMBERS = {2: "two", 3: "three", 4: "four"}
+CELLS = [(0, 0), (0, 1), (1, 0), (1, 1)]  # (row, column), reading order
+PLACE = {(0, 0): ["top left", "upper left"], (0, 1): ["top right", "upper right"],
+         (1, 0): ["bottom left", "lower left"], (1, 1): ["bottom right", "lower right"]}
+
+
+# ---------------------------------------------------------------------------------------------- captions
+def _one(c):
+    sing, _, art = NOUNS[c]
+    return f"{art} {sing}"
+
+
+def _count(c, n):
+    return _one(c) if n == 1 else f"{NUMBERS[n]} {NOUNS[c][1]}"
+
+
+def _join(parts):
+    return parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
+
+
+def _summary(classes, rng):
+    """'two coats and a bag': every class with its count, in a random order."""
+    counts = list(Counter(classes).items())
+    rng.shuffle(counts)
+    return _join([_count(c, n) for c, n in counts])
+
+
+def _listing(items, rng):
+    """'a coat at the top left and a bag at the bottom right', in reading order."""
+    return _join([f"{_one(c)} {rng.choice(['at', 'in'])} the {rng.choice(PLACE[cell])}" for cell, c in items])
+
+
+def _rows(items, rng):
+    """'in the top row, a coat and a bag; in the bottom row, a dress on the left' (left to right)."""
+    parts = []
+    for r, name in ((0, "top"), (1, "bottom")):
+        row = [(cell, c) for cell, c in items if cell[0] == r]
+        if len(row) == 2 and row[0][1] == row[1][1]:
+            parts.append(f"in the {name} row, two {NOUNS[row[0][1]][1]}")
+        elif len(row) == 2:
+            parts.append(f"in the {name} row, {_one(row[0][1])} and {_one(row[1][1])}")
+        elif row:
+            side = "left" if row[0][0][1] == 0 else "right"
+            parts.append(f"in the {name} row, {_one(row[0][1])} on the {side}")
+    return "; ".join(parts)
+
+
+def _relation(items, rng):
+    """A sentence about where things are relative to each other (or the empty corner)."""
+    if len(items) == 1:
+        (cell, c), = items
+        return rng.choice([f"a single {NOUNS[c][0]} in the {PLACE[cell][0]} corner",
+                           f"just one {NOUNS[c][0]}, in the {rng.choice(PLACE[cell])}"])
+    if len(items) == 2:
+        (a, ca), (b, cb) = items  # reading order: a is above or left of b
+        if a[0] == b[0]:
+            row = "top" if a[0] == 0 else "bottom"
+            if ca == cb:
+                return f"two {NOUNS[ca][1]} side by side in the {row} row"
+            return rng.choice([f"{_one(ca)} to the left of {_one(cb)}", f"{_one(cb)} to the right of {_one(ca)}"])
+        if a[1] == b[1]:
+            side = "left" if a[1] == 0 else "right"
+            if ca == cb:
+                return f"two {NOUNS[ca][1]}, one above the other on the {side}"
+            return rng.choice([f"{_one(ca)} above {_one(cb)}", f"{_one(cb)} below {_one(ca)}"])
+        return f"{_one(ca)} at the {PLACE[a][0]} and {_one(cb)} diagonally opposite at the {PLACE[b][0]}"
+    if len(items) == 3:
+        empty = next(cell for cell in CELLS if cell not in [i for i, _ in items])
+        return f"{_summary([c for _, c in items], rng)}, with the {PLACE[empty][0]} corner empty"
+    (_, a), (_, b), (_, c), (_, d) = items  # a full grid, described column by column
+    return f"{_one(a)} above {_one(c)} on the left, {_one(b)} above {_one(d)} on the right"
+
+
+def scene_captions(items, rng, n_refs=5):
+    """`n_refs` distinct references for one scene. items: [(cell, class)] sorted in reading order."""
+    classes = [c for _, c in items]
+    k = len(items)
+    lead = rng.choice(["a picture of ", "this image shows ", "an image with ", "here we see "])
+    makers = [lambda: _summary(classes, rng), lambda: lead + _summary(classes, rng),
+              lambda: _listing(items, rng), lambda: _relation(items, rng)]
+    if k >= 2:
+        makers.append(lambda: _rows(items, rng))
+    refs = []
+    for _ in range(4 * n_refs):
+        cap = makers[len(refs) % len(makers)]()
+        if cap not in refs:
+            refs.append(cap)
+        if len(refs) == n_refs:
+            break
+    return refs
+
+
+_NOUN_RE = re.compile(r"(?:(\w+) )?(pairs? of trousers|t-shirts?|(?<![\w-])shirts?|pullovers?|dress(?:es)?|"
+                      r"coats?|sandals?|sneakers?|bags?|ankle boots?)\b")
+_WORD_COUNT = {"a": 1, "an": 1, "one": 1, "single": 1, "two": 2, "three": 3, "four": 4}
+_LOOKUP = {}
+for _c, (_s, _p, _) in enumerate(NOUNS):
+    _LOOKUP[_s], _LOOKUP[_p] = _c, _c
+_LOOKUP["pair of trousers"] = _LOOKUP["pairs of trousers"] = 1
+
+
+def caption_content(text):
+    """The multiset of items a caption names, as a sorted tuple of (class, count): 'two coats and a bag'
+    -> ((4, 2), (8, 1)). A noun without a number word counts once."""
+    counts = Counter()
+    for word, noun in _NOUN_RE.findall(text.lower()):
+        counts[_LOOKUP[noun]] += _WORD_COUNT.get(word, 1)
+    return tuple(sorted(counts.items()))
+
+
+def detok(text):
+    """Undo the word tokenizer's spacing: 't - shirt' -> 't-shirt', 'left , a' -> 'left, a'."""
+    text = re.sub(r"(\w) ([-'’]) (\w)", r"\1\2\3", text)
+    return re.sub(r" ([,;.!?:])", r"\1", text).strip()
+
+
+# ------------------------------------------------------------------------------------------------ scenes
+def make_scenes(images, labels, n, seed, max_items=4, dup_prob=0.3, n_refs=5):
+    """n scenes from an item pool. Returns canvases uint8 [n, 1, 64, 64], captions [[str]], and contents:
+    for each scene its items [(row, col, class)] in reading order."""
+    rng = random.Random(seed)
+    by_class = [np.flatnonzero(labels == c) for c in range(len(NOUNS))]
+    canvases = np.zeros((n, 1, CANVAS, CANVAS), dtype=np.uint8)
+    captions, contents = [], []
+    for i in range(n):
+        k = rng.randint(1, max_items)
+        cells = sorted(rng.sample(CELLS, k))
+        classes = []
+        for _ in range(k):  # repeats make counts ("two coats") common enough to learn
+            classes.append(rng.choice(classes) if classes and rng.random() < dup_prob else rng.randrange(10))
+        for (r, c), cls in zip(cells, classes):
+            idx = int(by_class[cls][rng.randrange(len(by_class[cls]))])
+            y, x = r * CELL + rng.randint(0, JITTER), c * CELL + rng.randint(0, JITTER)
+            canvases[i, 0, y:y + 28, x:x + 28] = np.maximum(canvases[i, 0, y:y + 28, x:x + 28], images[idx])
+        items = list(zip(cells, classes))
+        captions.append(scene_captions(items, rng, n_refs))
+        contents.append([(r, c, cls) for (r, c), cls in items])
+    return canvases, captions, contents
+
+
+def fixture_items(n_per_class=30, seed=0):
+    """Fashion-MNIST-shaped stand-ins (28x28 uint8, 10 classes) drawn by code, so tests need no registry:
+    each class is a distinct bright shape, with noise and a little size variation."""
+    rng = np.random.default_rng(seed)
+    yy, xx = np.mgrid[0:28, 0:28]
+    images, labels = [], []
+    for c in range(10):
+        for _ in range(n_per_class):
+            s = rng.uniform(0.8, 1.1)
+            cy, cx = 14 + rng.integers(-1, 2), 14 + rng.integers(-1, 2)
+            dy, dx = (yy - cy) / s, (xx - cx) / s
+            shapes = [np.abs(dx) + np.abs(dy) < 9, (np.abs(dx) < 10) & (np.abs(dy) < 4),
+                      (np.abs(dx) < 4) & (np.abs(dy) < 11), dx ** 2 + dy ** 2 < 80,
+                      (dx ** 2 + dy ** 2 < 100) & (dx ** 2 + dy ** 2 > 40), (np.abs(dx) < 10) & (dy > 0) & (dy < 8),
+                      (np.abs(dx - dy) < 3) & (np.abs(dx) < 10), (np.abs(dx + dy) < 3) & (np.abs(dx) < 10),
+                      (np.abs(dx) < 9) & (np.abs(dy) < 9) & ~((np.abs(dx) < 5) & (np.abs(dy) < 5)),
+                      ((np.abs(dx) < 3) | (np.abs(dy) < 3)) & (np.abs(dx) < 10) & (np.abs(dy) < 10)]
+            img = shapes[c] * rng.uniform(150, 255) + rng.normal(0, 12, (28, 28))
+            images.append(np.clip(img, 0, 255).astype(np.uint8))
+            labels.append(c)
+    return np.stack(images), np.array(labels)
+
+
+def _scene_cache(name, key):
+    digest = hashlib.sha1(json.dumps(key, sort_keys=True).encode()).hexdigest()[:12]
+    return data_dir() / "processed" / name / f"scenes_{digest}.npz"
+
+
+def load_scenes(source, sizes, seed, max_items=4, n_refs=5):
+    """{split: (canvases, captions, contents)}: train and val scenes from disjoint parts of Fashion-MNIST's
+    train images, test scenes from its t10k images only. Seeded; cached in data/processed."""
+    key = {"source": source, "sizes": sizes, "seed": seed, "max_items": max_items, "n_refs": n_refs, "v": 1}
+    cache = _scene_cache("fashion_scenes" if source == "fashion_mnist" else "fashion_scenes_fixture", key)
+    if cache.is_file():
+        z = np.load(cache, allow_pickle=False)
+        meta = json.loads(str(z["meta"]))
+        return {s: (z[s], meta[s]["captions"], [[tuple(i) for i in c] for c in meta[s]["contents"]])
+                for s in sizes}
+    if source == "fashion_mnist":
+        from rnnsuite.data.sources.fashion_mnist import load
+        raw = get_source("fashion_mnist").require()
+        tr_x, tr_y = load(raw, "train")
+        te_x, te_y = load(raw, "t10k")
+        cut = len(tr_x) - 5000  # the last 5,000 train images are the validation pool
+        pools = {"train": (tr_x[:cut], tr_y[:cut]), "val": (tr_x[cut:], tr_y[cut:]), "test": (te_x, te_y)}
+    elif source == "fixture":
+        pools = {s: fixture_items(30, seed=i) for i, s in enumerate(("train", "val", "test"))}
+    else:
+        raise DataError(f"unknown scene source {source!r}; use fashion_mnist or fixture")
+    out = {s: make_scenes(*pools[s], n=sizes[s], seed=seed * 1000 + i, max_items=max_items, n_refs=n_refs)
+           for i, s in enumerate(sizes)}
+    meta = {s: {"captions": out[s][1], "contents": out[s][2]} for s in out}
+    with atomic_path(cache) as tmp:
+        with open(tmp, "wb") as f:
+            np.savez_compressed(f, meta=json.dumps(meta), **{s: out[s][0] for s in out})
+    return out
+
+
+# ------------------------------------------------------------------------------- Karpathy-split JSON
+def read_image(path, channels, size):
+    """An image file as uint8 [channels, size, size], and a note when it had to be converted or resized.
+    Raises DataError for a missing, empty, corrupt or non-image file."""
+    from PIL import Image, UnidentifiedImageError
+    path = Path(path)
+    if not path.is_file():
+        raise DataError(f"image not found: {path}")
+    if path.stat().st_size == 0:
+        raise DataError(f"{path} is an empty file (0 bytes), not an image")
+    try:
+        with Image.open(path) as im:
+            im.load()
+            mode, (w, h) = im.mode, im.size
+            if w == 0 or h == 0:
+                raise DataError(f"{path} is a zero-size image ({w}x{h})")
+            target = "L" if channels == 1 else "RGB"
+            im = im.convert(target)
+            if (w, h) != (size, size):
+                im = im.resize((size, size), Image.BILINEAR)
+            arr = np.asarray(im, dtype=np.uint8)
+    except UnidentifiedImageError:
+        raise DataError(f"{path} is not an image file PIL can read") from None
+    except (OSError, SyntaxError, ValueError) as e:
+        raise DataError(f"{path} is corrupt or truncated: {str(e).splitlines()[0][:120]}") from None
+    arr = arr[None] if arr.ndim == 2 else arr.transpose(2, 0, 1)
+    notes = []
+    if mode != target:
+        notes.append(f"converted {mode} to {target}")
+    if (w, h) != (size, size):
+        notes.append(f"resized {w}x{h} to {size}x{size}")
+    return arr, "; ".join(notes)
+
+
+def load_karpathy(json_path, image_root, channels=3, size=64):
+    """{split: (images uint8 [N, C, S, S], captions [[str]], None)} from a Karpathy-split JSON
+    ({"images": [{"filename", "filepath"?, "split", "sentences": [{"raw" | "tokens"}]}]}); 'restval' is
+    train. Images are resized once and cached in data/processed/karpathy."""
+    json_path, image_root = Path(json_path or ""), Path(image_root or "")
+    if not json_path.is_file():
+        raise DataError(f"Karpathy-split JSON not found: {json_path} (set data.karpathy_json=PATH)")
+    if not image_root.is_dir():
+        raise DataError(f"image folder not found: {image_root} (set data.image_root=PATH)")
+    try:
+        entries = json.loads(json_path.read_text(encoding="utf-8"))["images"]
+    except (ValueError, KeyError, TypeError) as e:
+        raise DataError(f"{json_path} is not a Karpathy-split JSON (needs an 'images' list): {e}") from None
+    stat = json_path.stat()
+    key = {"json": str(json_path.resolve()), "mtime": stat.st_mtime, "size": stat.st_size, "root":
+           str(image_root.resolve()), "channels": channels, "px": size}
+    cache = _scene_cache("karpathy", key)
+    groups = {"train": [], "val": [], "test": []}
+    for e in entries:
+        split = {"restval": "train"}.get(e.get("split"), e.get("split"))
+        if split not in groups:
+            continue
+        caps = [(s.get("raw") or " ".join(s.get("tokens", []))).strip().lower() for s in e.get("sentences", [])]
+        caps = [re.sub(r"\s+", " ", c).rstrip(" .") for c in caps if c]
+        if caps:
+            groups[split].append((Path(e.get("filepath", "")) / e["filename"], caps))
+    for split, rows in groups.items():
+        if not rows:
+            raise DataError(f"{json_path} has no {split!r} images with captions")
+    if cache.is_file():
+        z = np.load(cache, allow_pickle=False)
+        return {s: (z[s], [c for _, c in rows], None) for s, rows in groups.items()}
+    arrays = {s: np.stack([read_image(image_root / p, channels, size)[0] for p, _ in rows])
+              for s, rows in groups.items()}
+    with atomic_path(cache) as tmp:
+        with open(tmp, "wb") as f:
+            np.savez_compressed(f, **arrays)
+    return {s: (arrays[s], [c for _, c in rows], None) for s, rows in groups.items()}
+
+
+def write_karpathy_fixture(root, n=60, size=48, seed=0):
+    """A tiny image set in exactly the Karpathy-split layout: root/images/*.png + root/dataset.json.
+    Each image is one coloured shape; its five captions name the colour and the shape."""
+    from PIL import Image, ImageDraw
+    rng = random.Random(seed)
+    root = Path(root)
+    (root / "images").mkdir(parents=True, exist_ok=True)
+    colours = {"red": (220, 40, 40), "green": (40, 180, 60), "blue": (40, 70, 220)}
+    entries, sentid = [], 0
+    for i in range(n):
+        colour, shape = rng.choice(list(colours)), rng.choice(["circle", "square", "triangle"])
+        im = Image.new("RGB", (size, size), (245, 245, 240))
+        d, (a, b) = ImageDraw.Draw(im), (rng.randint(4, 12), rng.randint(size - 12, size - 4))
+        if shape == "circle":
+            d.ellipse([a, a, b, b], fill=colours[colour])
+        elif shape == "square":
+            d.rectangle([a, a, b, b], fill=colours[colour])
+        else:
+            d.polygon([(size // 2, a), (a, b), (b, b)], fill=colours[colour])
+        name = f"img_{i:04d}.png"
+        im.save(root / "images" / name)
+        raws = [f"A {colour} {shape}.", f"A {colour} {shape} on a white background.", f"One {colour} {shape}",
+                f"The picture shows a {colour} {shape}.", f"a plain {colour} {shape}"]
+        sents = [{"tokens": r.lower().rstrip(".").split(), "raw": r, "imgid": i, "sentid": sentid + j}
+                 for j, r in enumerate(raws)]
+        split = "train" if i < 0.7 * n else ("val" if i < 0.85 * n else "test")
+        entries.append({"filepath": "images", "filename": name, "imgid": i, "split": split,
+                        "sentids": [s["sentid"] for s in sents], "sentences": sents})
+        sentid += len(sents)
+    (root / "dataset.json").write_text(json.dumps({"images": entries, "dataset": "fixture"}))
+    return root / "dataset.json", root
+
+
+# ------------------------------------------------------------------------------------------ DataModule
+class CaptionDataset(torch.utils.data.Dataset):
+    def __init__(self, images, captions, ids, contents=None):
+        self.images, self.captions, self.ids, self.contents = images, captions, ids, contents
+
+    def __len__(self):
+        return len(self.images)
+
+    def __getitem__(self, i):
+        content = None
+        if self.contents is not None:
+            content = tuple(sorted(Counter(c for _, _, c in self.contents[i]).items()))
+        return {"image": torch.from_numpy(np.asarray(self.images[i])), "ids": self.ids[i],
+                "refs": self.captions[i], "content": content, "index": i}
+
+
+class CaptionDataModule(TaskDataModule):
+    def __init__(self, source="fashion_mnist", batch_size=64, n_train=10000, n_val=1000, n_test=1000, seed=0,
+                 max_items=4, n_refs=5, karpathy_json=None, image_root=None, channels=3, image_size=64,
+                 min_frequency=1, max_len=40, num_workers=0):
+        super().__init__(batch_size, num_workers)
+        self.source, self.seed, self.max_items, self.n_refs = source, seed, max_items, n_refs
+        self.sizes = {"train": n_train, "val": n_val, "test": n_test}
+        self.karpathy_json, self.image_root = karpathy_json, image_root
+        self.channels, self.image_size = channels, image_size
+        self.min_frequency, self.max_len = min_frequency, max_len
+        self.splits = None
+
+    def prepare_data(self):
+        if self.source == "fashion_mnist":
+            get_source("fashion_mnist").fetch()
+
+    def load_splits(self):
+        if self.source in ("fashion_mnist", "fixture"):
+            return load_scenes(self.source, self.sizes, self.seed, self.max_items, self.n_refs)
+        if self.source == "karpathy":
+            return load_karpathy(self.karpathy_json, self.image_root, self.channels, self.image_size)
+        raise DataError(f"unknown captioning source {self.source!r}; use fashion_mnist, fixture or karpathy")
+
+    def setup(self, stage=None):
+        if self.splits is not None:
+            return
+        self.splits = self.load_splits()
+        if self._state is None:
+            train_caps = [c for caps in self.splits["train"][1] for c in caps]
+            tk = TextTokenizer.train(train_caps, "word", 50000, self.min_frequency, lowercase=True)
+            images = self.splits["train"][0]
+            self._state = {"tokenizer": tk.to_str(), "kind": "word", "max_len": self.max_len,
+                           "channels": int(images.shape[1]), "image_size": int(images.shape[-1]),
+                           "scenes": self.source != "karpathy"}
+        self.tokenizer = TextTokenizer.from_str(self._state["tokenizer"], "word")
+        self.datasets = {}
+        for split, (images, captions, contents) in self.splits.items():
+            ids = [[r[: self.max_len] for r in self.tokenizer.encode_batch(caps)] for caps in captions]
+            self.datasets[split] = CaptionDataset(images, captions, ids, contents)
+
+    def model_dims(self):
+        tk = self.tokenizer
+        return {"vocab_size": tk.vocab_size, "pad_id": tk.pad_id, "bos_id": tk.bos_id, "eos_id": tk.eos_id,
+                "in_channels": self._state["channels"], "image_size": self._state["image_size"]}
+
+    def collate(self, batch, train):
+        """One reference per image as the teacher-forced target: a random one in training (a new pick every
+        epoch), a fixed one otherwise so the validation loss is comparable across epochs."""
+        tk = self.tokenizer
+        picks = [random.choice(b["ids"]) if train else b["ids"][b["index"] % len(b["ids"])] for b in batch]
+        inp, lengths = pad_sequences([[tk.bos_id] + p for p in picks], tk.pad_id)
+        tgt, _ = pad_sequences([p + [tk.eos_id] for p in picks], tk.pad_id)
+        return {"images": torch.stack([b["image"] for b in batch]), "tokens": inp, "targets": tgt,
+                "lengths": lengths, "refs": [b["refs"] for b in batch], "content": [b["content"] for b in batch]}
+
+    def train_dataloader(self):
+        return self.loader(self.datasets["train"], shuffle=True, collate_fn=lambda b: self.collate(b, True))
+
+    def val_dataloader(self):
+        return self.loader(self.datasets["val"], collate_fn=lambda b: self.collate(b, False))
+
+    def test_dataloader(self):
+        return self.loader(self.datasets["test"], collate_fn=lambda b: self.collate(b, False))
+
+    def baselines(self):
+        """A blind baseline on the test split: the most frequent training caption, for every image. (The
+        trained blind decoder is `model.blind=true`.)"""
+        from tasks.captioning.metrics import caption_scores
+        train_caps = [c for caps in self.splits["train"][1] for c in caps]
+        common = Counter(train_caps).most_common(1)[0][0]
+        test = self.datasets["test"]
+        refs = list(test.captions)
+        contents = [test[i]["content"] for i in range(len(test))] if test.contents is not None else None
+        return {"most_frequent_caption": caption_scores([common] * len(refs), refs, contents)}

@@ -1,0 +1,1 @@
+"""Character-level language model: synced sequence -> sequence, truncated BPTT, sampling."""

@@ -1,0 +1,138 @@
+"""Character embedding -> unidirectional cell stack (synced seq -> seq) -> next-character logits.
+
+Training is stateful truncated BPTT (Williams & Peng's TBPTT(k1, k2)): each batch is a window of k2 steps
+over B parallel streams (see `data.StreamWindows`). The state carried in from the previous window is detached,
+so gradients reach back at most k2 steps; the state after the window's first k1 steps is what the next window
+starts from, so consecutive windows see one unbroken stream. Clipping is the Trainer's `gradient_clip_val`.
+
+Generation feeds one character at a time through `RecurrentStack.step`, carrying the state: O(1) per
+character, never a re-run of the prefix.
+"""
+import math
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from rnnsuite.architectures import SeqToSeq
+from rnnsuite.cells import build_stack
+from rnnsuite.decoding import sample_next
+from rnnsuite.training import TaskModule
+
+from .data import UNK, decode, encode
+
+
+def detach_state(state):
+    return tuple(s.detach() for s in state) if isinstance(state, tuple) else state.detach()
+
+
+class CharLM(TaskModule):
+    task_name = "charlm"
+    monitor, monitor_mode = "val/bpc", "min"
+
+    def __init__(self, vocab_size, cell, optim=None, data_state=None, embed_dim=64, hidden_size=256,
+                 num_layers=2, dropout=0.1):
+        super().__init__(optim)
+        self.save_hyperparameters()
+        self.embed = nn.Embedding(vocab_size, embed_dim)
+        self.rnn = SeqToSeq(build_stack(cell, embed_dim, hidden_size, num_layers, False, dropout))
+        self.drop = nn.Dropout(dropout)
+        self.head = nn.Linear(hidden_size, vocab_size)
+        self.carry = {}  # split -> state at the start of that split's next window
+
+    # ------------------------------------------------------------------ truncated BPTT
+    def window_loss(self, batch, state):
+        """Mean cross-entropy (nats) over the scored targets of one window, and the (detached) state to carry.
+
+        tokens [B, k2 + 1]; the first `carry_at` (= k1) steps lead to the next window's start state; targets
+        before `score_from` were scored by the previous window and only serve as context here.
+        """
+        tokens = batch["tokens"]
+        x, y = tokens[:, :-1], tokens[:, 1:]
+        k1, first = int(batch["carry_at"]), int(batch["score_from"])
+        e = self.embed(x)
+        h, carry = self.rnn(e[:, :k1], state=state)
+        if k1 < x.size(1):  # the rest of the window continues from the carried point, with gradients
+            h_rest, _ = self.rnn(e[:, k1:], state=carry)
+            h = torch.cat([h, h_rest], 1)
+        logits = self.head(self.drop(h[:, first:]))
+        loss = F.cross_entropy(logits.reshape(-1, logits.size(-1)), y[:, first:].reshape(-1))
+        return loss, detach_state(carry), y[:, first:].numel()
+
+    def _step(self, batch, split):
+        state = None if batch["reset"] else self.carry.get(split)
+        if state is not None and (state[0] if isinstance(state, tuple) else state).size(1) != batch["tokens"].size(0):
+            state = None
+        loss, self.carry[split], n = self.window_loss(batch, state)
+        # every scored character weighs the same, so the epoch mean is the split's exact bits per character
+        self.log_split(split, {"loss": loss, "bpc": loss / math.log(2)}, batch_size=n)
+        return loss
+
+    def training_step(self, batch, _):
+        return self._step(batch, "train")
+
+    def validation_step(self, batch, _):
+        self._step(batch, "val")
+
+    def test_step(self, batch, _):
+        self._step(batch, "test")
+
+    def on_validation_epoch_start(self):
+        self.carry.pop("val", None)
+
+    def on_test_epoch_start(self):
+        self.carry.pop("test", None)
+
+    # ------------------------------------------------------------------ generation
+    @property
+    def chars(self):
+        return self.hparams.data_state["chars"]
+
+    def step(self, ids, state=None):
+        """One character per row: ids [B] -> next-character logits [B, V], new state. O(1) per call."""
+        h, state = self.rnn.step(self.embed(ids), state)
+        logits = self.head(h)
+        logits[:, UNK] = float("-inf")  # never emit the unknown-character id
+        return logits, state
+
+    @torch.no_grad()
+    def generate(self, prime="", length=500, temperature=1.0, top_k=None, seed=0):
+        """prime + `length` sampled characters. The prime is read step by step into the state, then each
+        sampled character is fed back in."""
+        if length <= 0:
+            raise ValueError(f"length must be a positive number of characters, got {length}")
+        if temperature <= 0:
+            raise ValueError(f"temperature must be > 0, got {temperature}")
+        unknown = sorted({c for c in prime if c not in self.chars})
+        if unknown:
+            raise ValueError(f"prime has characters that are not in the model's vocabulary: "
+                             f"{', '.join(repr(c) for c in unknown)}")
+        was_training = self.training
+        self.eval()
+        start = prime or ("\n" if "\n" in self.chars else self.chars[0])  # an empty prime starts a new line
+        gen = torch.Generator(device=self.device).manual_seed(int(seed))
+        state, logits = None, None
+        for i in encode(start, self.chars).to(self.device):
+            logits, state = self.step(i.view(1), state)
+        out = []
+        for _ in range(int(length)):
+            nxt = sample_next(logits, temperature, top_k, generator=gen)
+            out.append(int(nxt))
+            logits, state = self.step(nxt, state)
+        self.train(was_training)
+        return prime + decode(out, self.chars)
+
+    # ------------------------------------------------------------------ people-facing
+    def examples(self, datamodule, n=5):
+        prime = next(iter(datamodule.splits["test"].values()))[:40]
+        prime = "".join(c for c in prime if c in self.chars)
+        return self.generate(prime, 300, temperature=0.8, seed=0).splitlines()
+
+    def extra_results(self, datamodule, run_dir):
+        sample = self.generate("ROMEO:" if all(c in self.chars for c in "ROMEO:") else "", 500,
+                               temperature=0.8, seed=0)
+        (run_dir / "sample.txt").write_text(sample + "\n")
+        return {"splits": datamodule.split_summary(),
+                "test_documents": sorted(datamodule.splits["test"]),
+                "val_documents": sorted(datamodule.splits["val"]),
+                "sample_500": sample}

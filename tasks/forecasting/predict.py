@@ -1,0 +1,108 @@
+"""`rnn-predict task=forecasting ckpt=... csv=recent.csv [out=forecast.csv]`: the next H steps from the last
+L rows, written as a CSV (median and quantiles per target) and a PNG.
+
+recent.csv has the training data's columns. Known-in-future covariates (other than the calendar, which the
+task derives) must be given for the H steps to forecast: add H rows after the last observed target with the
+target left empty and the known covariates filled in.
+"""
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import torch
+
+from rnnsuite.cli.common import UserError
+from rnnsuite.data import DataError
+
+from .data import build_features, validate_frame
+
+
+def read_recent(path, st, fill_na=None):
+    """The validated frame and the number of history rows (those up to the last observed target)."""
+    path = Path(path)
+    if not path.is_file():
+        raise UserError(f"CSV file not found: {path}")
+    try:
+        raw = pd.read_csv(path, dtype=str, keep_default_na=False)
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as e:
+        raise UserError(f"cannot read {path} as CSV: {str(e).splitlines()[0]}") from None
+    targets, past, known = st["targets"], st["past"], st["known"]
+    frame, _, filled = validate_frame(raw, st["time_col"], targets + past + known, st["freq"], fill_na,
+                                      path.name, allow_trailing_na=targets + past)
+    for c, n in filled.items():
+        print(f"{path.name}: filled {n} missing value(s) in {c!r} ({fill_na})")
+    observed = np.flatnonzero(~np.isnan(frame[targets].to_numpy()).any(1))
+    n_hist = int(observed[-1]) + 1 if len(observed) else 0
+    return frame, n_hist
+
+
+def forecast_frame(model, frame, n_hist):
+    """Forecast the H steps after row n_hist - 1 of a validated frame: DataFrame(time, target, target_pXX...)."""
+    st = model.hparams.data_state
+    L, H, freq = st["lookback"], st["horizon"], st["freq"]
+    if n_hist < L:
+        raise UserError(f"the history has {n_hist} rows with a target value; the model reads the last {L} "
+                        f"(lookback), so give at least {L} rows")
+    future = frame.iloc[n_hist:n_hist + H]
+    if st["known"] and len(future) < H:
+        raise UserError(f"the model needs the known-in-future covariates {st['known']} for the {H} steps to "
+                        f"forecast: add {H} rows after the last {st['targets'][0]} value, with the target empty "
+                        f"(found {len(future)})")
+    times = pd.date_range(frame.index[n_hist - 1], periods=H + 1, freq=freq)[1:]
+    window = frame.iloc[n_hist - L:n_hist].reindex(frame.index[n_hist - L:n_hist].append(times))
+    if st["known"]:
+        window.loc[times, st["known"]] = future[st["known"]].to_numpy()
+    window = window.fillna(0.0)  # the horizon's targets and past-only covariates are unknown and never read
+    y, past, known = (torch.from_numpy(a)[None] for a in build_features(window, st))
+    pred = model.forecast(y, past, known)[0]  # [H, n_t, Q]
+    qs = model.quantiles
+    out = pd.DataFrame({"time": times})
+    for j, name in enumerate(st["targets"]):
+        out[name] = pred[:, j, model.mid]
+        for k, q in enumerate(qs or []):
+            if q != 0.5:
+                out[f"{name}_p{round(100 * q)}"] = pred[:, j, k]
+    return out, pred
+
+
+def default_out():
+    try:
+        from hydra.core.hydra_config import HydraConfig
+        return Path(HydraConfig.get().runtime.output_dir) / "forecast.csv"
+    except Exception:  # not under Hydra (a test calling predict directly)
+        return Path("forecast.csv")
+
+
+def predict(model, cfg):
+    if not cfg.get("csv"):
+        raise UserError("give csv=PATH: recent history with the training columns (at least lookback rows)")
+    st = model.hparams.data_state
+    fill_na = cfg.get("data", {}).get("fill_na") if cfg.get("data") else None
+    try:
+        frame, n_hist = read_recent(cfg.csv, st, fill_na)
+    except DataError as e:
+        raise UserError(str(e)) from None
+    out, pred = forecast_frame(model, frame, n_hist)
+    path = Path(cfg.out) if cfg.get("out") else default_out()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    out.to_csv(path, index=False)
+    png = path.with_suffix(".png")
+    plot_prediction(frame.iloc[:n_hist], out, pred, model.quantiles, st, png)
+    print(out.to_string(index=False, float_format=lambda v: f"{v:.4f}", max_rows=12))
+    print(f"forecast of the next {len(out)} steps: {path}\nplot: {png}")
+    return out
+
+
+def plot_prediction(history, out, pred, quantiles, st, png):
+    from rnnsuite.plots import plt
+
+    from .plots import draw_forecast
+    name = st["targets"][0]
+    show = history.iloc[-min(len(history), 2 * st["horizon"]):]
+    fig, ax = plt.subplots(figsize=(10, 3.5))
+    draw_forecast(ax, show.index, show[name].to_numpy(), out["time"], pred[:, 0], quantiles)
+    ax.set_title(f"{name}: forecast of the next {len(out)} steps")
+    ax.legend(fontsize=8, loc="upper left")
+    fig.tight_layout()
+    fig.savefig(png, dpi=110)
+    plt.close(fig)

@@ -1,0 +1,84 @@
+"""Every config group composes; every option instantiates (the GPU trainer only where a GPU exists)."""
+from pathlib import Path
+
+import pytest
+import torch
+from hydra.utils import instantiate
+
+from rnnsuite.cli.common import CONF_DIR, build_callbacks, build_loggers
+from tests.conftest import compose
+
+CONF = Path(CONF_DIR)
+
+
+def options(group):
+    return sorted(p.stem for p in (CONF / group).glob("*.yaml"))
+
+
+@pytest.mark.parametrize("cell", options("cell"))
+def test_cells_compose_and_build(cell):
+    from rnnsuite.cells import build_stack
+    cfg = compose(overrides=[f"cell={cell}"], output_dir="/tmp/x")
+    stack = build_stack(cfg.cell, 4, 8, num_layers=2, bidirectional=True)
+    assert stack.cell == cfg.cell.type
+
+
+@pytest.mark.parametrize("trainer", options("trainer"))
+def test_trainers_compose(trainer, tmp_path):
+    cfg = compose(overrides=[f"trainer={trainer}"], output_dir=str(tmp_path))
+    assert cfg.trainer._target_ == "pytorch_lightning.Trainer"
+    if trainer == "cpu" or (trainer == "gpu" and torch.cuda.is_available()):
+        t = instantiate(cfg.trainer, logger=False, enable_progress_bar=False)
+        assert t.max_epochs == cfg.trainer.max_epochs
+
+
+@pytest.mark.parametrize("logger", options("logger"))
+def test_loggers_instantiate(logger, tmp_path, monkeypatch):
+    monkeypatch.setenv("WANDB_MODE", "disabled")
+    cfg = compose(overrides=[f"logger={logger}"], output_dir=str(tmp_path))
+    loggers = build_loggers(cfg)
+    assert len(loggers) == {"none": 0, "csv": 1, "wandb": 1, "default": 2}[logger]
+
+
+@pytest.mark.parametrize("callbacks", options("callbacks"))
+def test_callbacks_instantiate(callbacks, tmp_path):
+    cfg = compose(overrides=[f"callbacks={callbacks}"], output_dir=str(tmp_path))
+    cbs = build_callbacks(cfg, has_logger=True)
+    names = {type(c).__name__ for c in cbs}
+    assert {"ModelCheckpoint", "EarlyStopping"} <= names
+
+
+@pytest.mark.parametrize("task", options("task"))
+def test_tasks_compose(task, tmp_path):
+    cfg = compose(overrides=[f"task={task}"], output_dir=str(tmp_path))
+    assert cfg.task.name == task and cfg.model._target_.startswith(f"tasks.{task}.")
+    assert cfg.monitor.metric.startswith("val/")
+
+
+@pytest.mark.parametrize("data", options("data"))
+def test_data_configs_instantiate(data, tmp_path):
+    """Each data option builds its DataModule object (no fetch: that happens in prepare_data)."""
+    cfg = compose(overrides=[f"data={data}"], output_dir=str(tmp_path))
+    dm = instantiate(cfg.data, _convert_="all")
+    assert hasattr(dm, "model_dims") and hasattr(dm, "baselines")
+
+
+@pytest.mark.parametrize("experiment", options("experiment"))
+def test_experiments_compose(experiment, tmp_path):
+    cfg = compose(overrides=[f"experiment={experiment}"], output_dir=str(tmp_path))
+    assert cfg.task.name
+
+
+@pytest.mark.parametrize("sweep", options("sweep"))
+def test_sweeps_compose(sweep, tmp_path):
+    from hydra import compose as hydra_compose
+    from hydra import initialize_config_dir
+    with initialize_config_dir(CONF_DIR, version_base="1.3"):
+        cfg = hydra_compose("train", overrides=[f"sweep={sweep}"], return_hydra_config=True)
+    assert cfg.hydra.sweeper.params
+
+
+@pytest.mark.parametrize("name", ["eval", "predict"])
+def test_eval_and_predict_configs_compose(name):
+    cfg = compose(name, overrides=["ckpt=x.ckpt"])
+    assert cfg.ckpt == "x.ckpt"
