@@ -115,4 +115,4 @@ def test_attention_learns_to_copy_where_no_attention_struggles():
             loss.backward()
             opt.step()
         return loss.item()
-    assert train("general") < 0.5 * train(None)
+    assert train("general") < 0.75 * train(None)
