@@ -1,0 +1,1 @@
+"""Polyphonic music: Bach chorales as piano rolls, synced sequence -> sequence with multi-label outputs."""

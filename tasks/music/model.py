@@ -1,0 +1,93 @@
+"""Piano-roll frame t-1 -> cell stack (synced seq -> seq) -> one sigmoid per pitch for frame t.
+
+The metric is the negative log-likelihood per time step of Boulanger-Lewandowski et al. 2012 and Chung et al.
+2014: for each frame, the sum over pitches of the binary cross-entropy (nats), averaged over all frames of the
+split (every frame of every chorale counts once; padding does not count).
+"""
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from rnnsuite.architectures import SeqToSeq, length_mask
+from rnnsuite.cells import build_stack
+from rnnsuite.training import TaskModule
+
+
+class MusicRNN(TaskModule):
+    task_name = "music"
+    monitor, monitor_mode = "val/nll", "min"
+
+    def __init__(self, num_pitches, cell, optim=None, data_state=None, hidden_size=128, num_layers=1,
+                 dropout=0.2):
+        super().__init__(optim)
+        self.save_hyperparameters()
+        self.rnn = SeqToSeq(build_stack(cell, num_pitches, hidden_size, num_layers, False, dropout))
+        self.drop = nn.Dropout(dropout)
+        self.head = nn.Linear(hidden_size, num_pitches)
+
+    def forward(self, inputs, lengths=None):
+        h, _ = self.rnn(inputs, lengths)
+        return self.head(self.drop(h))
+
+    def _step(self, batch, split):
+        logits = self(batch["inputs"], batch["lengths"])
+        mask = length_mask(batch["lengths"], logits.size(1), logits.device)
+        bce = F.binary_cross_entropy_with_logits(logits, batch["targets"], reduction="none").sum(-1)
+        frames = mask.sum()
+        nll = (bce * mask).sum() / frames
+        # logged with the frame count as weight: the epoch value is the split's exact NLL per time step
+        self.log_split(split, {"loss": nll, "nll": nll}, batch_size=int(frames))
+        return nll
+
+    def training_step(self, batch, _):
+        return self._step(batch, "train")
+
+    def validation_step(self, batch, _):
+        self._step(batch, "val")
+
+    def test_step(self, batch, _):
+        self._step(batch, "test")
+
+    # ------------------------------------------------------------------ generation
+    @torch.no_grad()
+    def generate(self, length=64, temperature=1.0, seed=0):
+        """Sample `length` frames, one step at a time with carried state: bool [length, P]."""
+        if length <= 0:
+            raise ValueError(f"length must be a positive number of time steps, got {length}")
+        if temperature <= 0:
+            raise ValueError(f"temperature must be > 0, got {temperature}")
+        was_training = self.training
+        self.eval()
+        gen = torch.Generator(device=self.device).manual_seed(int(seed))
+        frame = torch.zeros(1, self.hparams.num_pitches, device=self.device)  # the start frame
+        state, frames = None, []
+        for _ in range(int(length)):
+            h, state = self.rnn.step(frame, state)
+            p = torch.sigmoid(self.head(h) / temperature)
+            frame = torch.bernoulli(p, generator=gen)
+            frames.append(frame[0].bool().cpu())
+        self.train(was_training)
+        return torch.stack(frames).numpy()
+
+    def full_roll(self, frames):
+        """Frames over the model's pitch range -> [T, 128] MIDI pitches."""
+        import numpy as np
+        st = self.hparams.data_state
+        out = np.zeros((len(frames), 128), dtype=bool)
+        out[:, st["low"]: st["high"] + 1] = frames
+        return out
+
+    def examples(self, datamodule, n=5):
+        from .render import describe
+        return describe(self.full_roll(self.generate(16, seed=0)), self.hparams.data_state["resolution"])
+
+    def extra_results(self, datamodule, run_dir):
+        from .render import plot_roll, write_midi
+        roll = self.full_roll(self.generate(64, seed=0))
+        res = self.hparams.data_state["resolution"]
+        midi = write_midi(roll, run_dir / "sample.mid", res)
+        png = plot_roll(roll, run_dir / "sample_roll.png", res, "generated (64 steps)")
+        return {"splits": datamodule.split_summary(), "test_chorales": datamodule.splits["test"]["ids"],
+                "nll_definition": "per time step: sum over pitches of binary cross-entropy (nats), "
+                                  "averaged over all frames of the split",
+                "sample_midi": str(midi), "images": {"sample_roll": png}}
