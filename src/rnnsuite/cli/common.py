@@ -61,7 +61,8 @@ def build_callbacks(cfg, has_logger):
     from hydra.utils import instantiate
     out = []
     for name, ccfg in (cfg.get("callbacks") or {}).items():
-        if ccfg is None or (name == "lr_monitor" and not has_logger):
+        if ccfg is None or (name == "lr_monitor" and not has_logger) \
+                or (name == "rich_progress_bar" and not cfg.trainer.get("enable_progress_bar", True)):
             continue
         out.append(instantiate(ccfg))
     return out
