@@ -41,7 +41,7 @@ def cell_rates(cell, args):
         torch.manual_seed(0)
         stack = RecurrentStack(cell, args.hidden, args.hidden, backend=backend)
 
-        def fwd_bwd():
+        def fwd_bwd(stack=stack):
             stack.zero_grad()
             y, _ = stack(x)
             y.sum().backward()
