@@ -59,7 +59,7 @@ def validate_frame(df, time_col, columns, freq=None, fill_na=None, name="data", 
     if len(gaps):
         g = gaps[0]
         raise DataError(f"{_where(name, g + 1)}: gap in the time index, {times.iloc[g]} -> {times.iloc[g + 1]} "
-                        f"(expected one row every {step}); add the missing rows (empty values may be filled "
+                        f"(expected one row every {pd.tseries.frequencies.to_offset(step).freqstr}); add the missing rows (empty values may be filled "
                         "with data.fill_na) or set data.freq")
     out = pd.DataFrame(index=pd.DatetimeIndex(times, name="time"))
     filled = {}
@@ -134,9 +134,16 @@ def build_features(frame, state):
         x = frame[cols].to_numpy(float)
         mu, sd = (np.array([state["scaler"][c][k] for c in cols]) for k in (0, 1))
         return ((x - mu) / sd).astype(np.float32)
-    known = np.concatenate([scaled(state["known"]), calendar_features(frame.index, state["freq"])], 1) \
-        if state["calendar"] else scaled(state["known"])
-    return scaled(state["targets"]), scaled(state["past"]), known
+    y = scaled(state["targets"])
+    parts = [scaled(state["known"])]
+    if state["calendar"]:
+        parts.append(calendar_features(frame.index, state["freq"]))
+    for m in state.get("target_lags", []):
+        # y_{t-m} with m >= H is already observed at the forecast origin: a known-in-future feature
+        lag = np.zeros_like(y)
+        lag[m:] = y[:-m]
+        parts.append(lag)
+    return y, scaled(state["past"]), np.concatenate(parts, 1)
 
 
 class WindowDataset(torch.utils.data.Dataset):
@@ -184,7 +191,8 @@ def forecast_metrics(actual, pred, scale):
 
 class ForecastDataModule(TaskDataModule):
     def __init__(self, source="elecdemand", path=None, time_col="time", target="Demand", covariates=(),
-                 known=(), freq=None, fill_na=None, calendar=True, lookback=336, horizon=48, train_stride=4,
+                 known=(), freq=None, fill_na=None, calendar=True, target_lags=(), lookback=336, horizon=48,
+                 train_stride=4,
                  eval_stride=None, val_frac=0.15, test_frac=0.15, season=48, seasons=None, fixture_days=60,
                  batch_size=64, num_workers=0):
         super().__init__(batch_size, num_workers)
@@ -195,6 +203,11 @@ class ForecastDataModule(TaskDataModule):
         if unknown:
             raise DataError(f"data.known lists {unknown}, which are not in data.covariates {self.covariates}")
         self.calendar, self.L, self.H = calendar, int(lookback), int(horizon)
+        self.target_lags = [int(m) for m in target_lags or []]
+        if any(m < self.H for m in self.target_lags):
+            raise DataError(f"data.target_lags {self.target_lags} must all be >= the horizon {self.H}: a shorter "
+                            "lag is not yet observed when the forecast is made")
+        self.min_history = self.L + max(self.target_lags, default=0)  # rows a window (or a prediction) reads
         self.train_stride, self.eval_stride = int(train_stride), int(eval_stride or horizon)
         self.val_frac, self.test_frac, self.season = val_frac, test_frac, int(season)
         self.seasons = dict(seasons or {"day": season})
@@ -234,9 +247,9 @@ class ForecastDataModule(TaskDataModule):
         T = len(self.frame)
         self.b1 = int(T * (1 - self.val_frac - self.test_frac))
         self.b2 = int(T * (1 - self.test_frac))
-        need = self.L + self.H
+        need = self.min_history + self.H
         if self.b1 < need + self.train_stride or T - self.b2 < self.H or self.b2 - self.b1 < self.H:
-            raise DataError(f"{name} has {T} rows: too short for lookback {self.L} + horizon {self.H} with "
+            raise DataError(f"{name} has {T} rows: too short for lookback {self.L} (+ target lags) + horizon {self.H} with "
                             f"val_frac={self.val_frac}, test_frac={self.test_frac}; the train split alone needs "
                             f"more than {need} rows")
         if self._state is None:
@@ -244,7 +257,8 @@ class ForecastDataModule(TaskDataModule):
             scaler = {c: [float(train[c].mean()), float(train[c].std()) or 1.0] for c in self.targets + self.covariates}
             self._state = {"time_col": self.time_col, "targets": self.targets, "freq": freq,
                            "past": [c for c in self.covariates if c not in self.known], "known": self.known,
-                           "calendar": bool(self.calendar), "scaler": scaler, "lookback": self.L,
+                           "calendar": bool(self.calendar), "target_lags": self.target_lags,
+                           "min_history": self.min_history, "scaler": scaler, "lookback": self.L,
                            "horizon": self.H, "season": self.season,
                            "mase_scale": [seasonal_naive_scale(train[c].to_numpy(), self.season)
                                           for c in self.targets]}
@@ -257,12 +271,12 @@ class ForecastDataModule(TaskDataModule):
 
     def window_starts(self, T):
         """Start indices per split; the forecast steps [s+L, s+L+H) of a split stay inside that split."""
-        L, H = self.L, self.H
-        train = np.arange(0, self.b1 - L - H + 1, self.train_stride)
+        L, H, first = self.L, self.H, self.min_history  # the first forecast origin with all its inputs
+        train = np.arange(first, self.b1 - H + 1, self.train_stride) - L
         # val/test forecast origins step by eval_stride from the boundary (one forecast per day by default)
-        val = np.arange(max(self.b1, L), self.b2 - H + 1, self.eval_stride) - L
-        test = np.arange(max(self.b2, L), T - H + 1, self.eval_stride) - L
-        return {"train": train, "val": val, "test": test}
+        val = np.arange(max(self.b1, first), self.b2 - H + 1, self.eval_stride) - L
+        test = np.arange(max(self.b2, first), T - H + 1, self.eval_stride) - L
+        return {"train": train, "val": val, "test": test, "train_all": np.arange(first, self.b1 - H + 1) - L}
 
     def model_dims(self):
         d = self.datasets["train"]
@@ -300,8 +314,11 @@ class ForecastDataModule(TaskDataModule):
     def linear_forecast(self):
         """The classical baseline: ridge regression from the lookback's target lags, the past covariates'
         last values and the known covariates (and calendar) over the horizon, direct to all H steps.
-        Fitted on the train windows, in scaled units."""
+        Fitted on all train windows in scaled units; the ridge penalty is chosen on val."""
+        import warnings
+
         from sklearn.linear_model import Ridge
+        warnings.filterwarnings("ignore", message="Ill-conditioned matrix")  # lag features repeat lookback values
         d = self.datasets["train"]
         L, H = self.L, self.H
 
@@ -312,8 +329,10 @@ class ForecastDataModule(TaskDataModule):
                                          ds.known[s + L: s + L + H].numpy().ravel()]))
                 Y.append(ds.y[s + L: s + L + H].numpy().ravel())
             return np.array(X), np.array(Y)
-        X, Y = xy(d, self.starts["train"])
-        model = Ridge(alpha=1.0).fit(X, Y)
+        X, Y = xy(d, self.starts["train_all"])  # every train window, whatever stride the RNN trains with
+        Xv, Yv = xy(d, self.starts["val"])
+        fits = [Ridge(alpha=a).fit(X, Y) for a in (0.1, 1.0, 10.0, 100.0)]
+        model = min(fits, key=lambda f: np.abs(f.predict(Xv) - Yv).mean())  # the penalty that does best on val
         Xt, _ = xy(d, self.starts["test"])
         pred = model.predict(Xt).reshape(len(Xt), H, -1)
         mu = np.array([self._state["scaler"][c][0] for c in self._state["targets"]])

@@ -230,5 +230,5 @@ class Forecaster(TaskModule):
         }
         return {"images": images, "per_horizon": res["per_horizon"],
                 "style": self.hparams.style, "quantiles": self.quantiles,
-                "windows": {k: int(len(v)) for k, v in datamodule.starts.items()},
+                "windows": {k: int(len(datamodule.starts[k])) for k in ("train", "val", "test")},
                 "filled_missing": datamodule.filled}

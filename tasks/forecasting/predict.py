@@ -40,20 +40,22 @@ def forecast_frame(model, frame, n_hist):
     """Forecast the H steps after row n_hist - 1 of a validated frame: DataFrame(time, target, target_pXX...)."""
     st = model.hparams.data_state
     L, H, freq = st["lookback"], st["horizon"], st["freq"]
-    if n_hist < L:
+    need = st.get("min_history", L)
+    if n_hist < need:
         raise UserError(f"the history has {n_hist} rows with a target value; the model reads the last {L} "
-                        f"(lookback), so give at least {L} rows")
+                        f"(lookback{' plus target lags' if need > L else ''}), so give at least {need} rows")
     future = frame.iloc[n_hist:n_hist + H]
     if st["known"] and len(future) < H:
         raise UserError(f"the model needs the known-in-future covariates {st['known']} for the {H} steps to "
                         f"forecast: add {H} rows after the last {st['targets'][0]} value, with the target empty "
                         f"(found {len(future)})")
     times = pd.date_range(frame.index[n_hist - 1], periods=H + 1, freq=freq)[1:]
-    window = frame.iloc[n_hist - L:n_hist].reindex(frame.index[n_hist - L:n_hist].append(times))
+    start = n_hist - need  # lag features of the lookback read further back than L
+    window = frame.iloc[start:n_hist].reindex(frame.index[start:n_hist].append(times))
     if st["known"]:
         window.loc[times, st["known"]] = future[st["known"]].to_numpy()
     window = window.fillna(0.0)  # the horizon's targets and past-only covariates are unknown and never read
-    y, past, known = (torch.from_numpy(a)[None] for a in build_features(window, st))
+    y, past, known = (torch.from_numpy(a[-(L + H):])[None] for a in build_features(window, st))
     pred = model.forecast(y, past, known)[0]  # [H, n_t, Q]
     qs = model.quantiles
     out = pd.DataFrame({"time": times})

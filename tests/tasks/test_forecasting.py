@@ -1,0 +1,257 @@
+"""Forecasting on generated series with known structure: the CSV path and its bad-input cases, windows that
+do not leak across splits, metrics by hand, the three model styles, and a real train + predict run."""
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+
+from rnnsuite.data import DataError
+from tasks.forecasting.data import ForecastDataModule, forecast_metrics, synthetic_series, validate_frame
+from tasks.forecasting.model import Forecaster
+
+from ..conftest import FAST, compose, run_cli
+
+CELL = {"type": "lstm", "backend": "fused", "init": "default", "nonlinearity": "tanh"}
+
+
+def csv_dm(path, **kw):
+    args = dict(source="csv", path=str(path), time_col="time", target="Demand",
+                covariates=["Temperature", "WorkDay"], known=["WorkDay"], freq="30min", lookback=96, horizon=24,
+                train_stride=6, eval_stride=24, seasons={"day": 48})
+    args.update(kw)
+    return ForecastDataModule(**args)
+
+
+@pytest.fixture
+def series_csv(tmp_path):
+    path = tmp_path / "series.csv"
+    synthetic_series(n_days=30).to_csv(path, index=False)
+    return path
+
+
+def edited(tmp_path, change):
+    """A copy of a generated series with one edit applied to its DataFrame (as strings, like a CSV)."""
+    df = synthetic_series(n_days=30).astype(str)
+    df = change(df)
+    path = tmp_path / "bad.csv"
+    df.to_csv(path, index=False)
+    return path
+
+
+# ------------------------------------------------------------------ bad input on the CSV path
+def test_missing_column_is_named(tmp_path):
+    path = edited(tmp_path, lambda d: d.drop(columns=["Temperature"]))
+    with pytest.raises(DataError, match="column 'Temperature' is missing"):
+        csv_dm(path).setup()
+
+
+def test_non_numeric_value_names_the_line(tmp_path):
+    def change(d):
+        d.loc[17, "Temperature"] = "warm"
+        return d
+    with pytest.raises(DataError, match=r"bad\.csv line 19: column 'Temperature' has 'warm'"):
+        csv_dm(edited(tmp_path, change)).setup()
+
+
+def test_duplicate_timestamp(tmp_path):
+    def change(d):
+        d.loc[10, "time"] = d.loc[9, "time"]
+        return d
+    with pytest.raises(DataError, match="line 12: duplicate timestamp"):
+        csv_dm(edited(tmp_path, change)).setup()
+
+
+def test_non_monotonic_timestamps(tmp_path):
+    def change(d):
+        d.loc[[20, 21], "time"] = d.loc[[21, 20], "time"].to_numpy()
+        return d
+    with pytest.raises(DataError, match="line 23: .*comes before"):
+        csv_dm(edited(tmp_path, change)).setup()
+
+
+def test_gap_in_time_index(tmp_path):
+    path = edited(tmp_path, lambda d: d.drop(index=[100, 101]))
+    with pytest.raises(DataError, match="line 102: gap in the time index.*every 30min"):
+        csv_dm(path).setup()
+
+
+def test_nan_refused_unless_config_fills_it_and_count_reported(tmp_path, capsys):
+    def change(d):
+        d.loc[[30, 31, 32], "Demand"] = ""
+        d.loc[50, "Temperature"] = "NaN"
+        return d
+    path = edited(tmp_path, change)
+    with pytest.raises(DataError, match="line 32: column 'Demand' has 3 missing value.*data.fill_na"):
+        csv_dm(path).setup()
+    dm = csv_dm(path, fill_na="interpolate")
+    dm.setup()
+    assert dm.filled == {"Demand": 3, "Temperature": 1}
+    assert "filled 3 missing value(s) in 'Demand'" in capsys.readouterr().out
+    assert not dm.frame.isna().any().any()
+    # interpolation: the filled values lie between their neighbours
+    d = dm.frame["Demand"].to_numpy()
+    assert min(d[29], d[33]) <= d[31] <= max(d[29], d[33])
+
+
+def test_history_shorter_than_lookback(tmp_path):
+    path = edited(tmp_path, lambda d: d.head(100))
+    with pytest.raises(DataError, match="too short for lookback 96"):
+        csv_dm(path).setup()
+
+
+def test_known_covariate_must_be_a_covariate(series_csv):
+    with pytest.raises(DataError, match="data.known"):
+        csv_dm(series_csv, known=["Humidity"])
+
+
+# ------------------------------------------------------------------ windows, scaling, metrics, baselines
+def test_windows_do_not_leak_across_splits(series_csv):
+    dm = csv_dm(series_csv)
+    dm.setup()
+    L, H = dm.L, dm.H
+    spans = {k: (s + L, s + L + H) for k, s in dm.starts.items()}  # forecast steps [from, to)
+    assert spans["train"][1].max() <= dm.b1 <= spans["val"][0].min()
+    assert spans["val"][1].max() <= dm.b2 <= spans["test"][0].min()
+    assert spans["test"][1].max() <= len(dm.frame)
+    # the scaler saw train rows only
+    mu, sd = dm.state()["scaler"]["Demand"]
+    assert mu == pytest.approx(dm.frame["Demand"].iloc[:dm.b1].mean())
+    assert mu != pytest.approx(dm.frame["Demand"].mean(), abs=1e-9)
+    # a test window's target is the raw series in original units
+    item = dm.datasets["test"][0]
+    o = item["origin"]
+    assert np.allclose(item["target"].numpy()[:, 0], dm.frame["Demand"].to_numpy()[o:o + H], atol=1e-5)
+
+
+def test_mase_and_metrics_by_hand():
+    actual = np.array([[[10.0], [20.0]], [[30.0], [40.0]]])  # 2 windows, H = 2
+    pred = np.array([[[12.0], [18.0]], [[33.0], [40.0]]])
+    # train series 1, 3, 2, 6 with season 2: |2-1|, |6-3| -> scale 2
+    from rnnsuite.metrics import seasonal_naive_scale
+    scale = seasonal_naive_scale([1, 3, 2, 6], 2)
+    assert scale == 2.0
+    overall, per_step = forecast_metrics(actual, pred, [scale])
+    assert overall["mae"] == pytest.approx((2 + 2 + 3 + 0) / 4)
+    assert overall["mase"] == pytest.approx(1.75 / 2)
+    assert overall["mape"] == pytest.approx(100 * (0.2 + 0.1 + 0.1 + 0) / 4)
+    assert overall["rmse"] == pytest.approx(np.sqrt((4 + 4 + 9 + 0) / 4))
+    assert per_step["mae"] == pytest.approx([2.5, 1.0])
+    assert per_step["mase"] == pytest.approx([1.25, 0.5])
+
+
+def test_seasonal_naive_is_exact_on_a_periodic_series(tmp_path):
+    t = pd.date_range("2024-01-01", periods=48 * 30, freq="30min")
+    df = pd.DataFrame({"time": t, "Demand": 5 + np.sin(2 * np.pi * np.arange(len(t)) / 48)})
+    path = tmp_path / "periodic.csv"
+    df.to_csv(path, index=False)
+    dm = csv_dm(path, covariates=[], known=[])
+    dm.setup()
+    base = dm.baselines()
+    assert base["seasonal_naive_day"]["mae"] == pytest.approx(0, abs=1e-9)
+    assert base["naive"]["mae"] > 0.1
+    assert len(base["seasonal_naive_day"]["per_horizon"]["mape"]) == dm.H
+
+
+# ------------------------------------------------------------------ the three styles
+@pytest.mark.parametrize("style", ["synced", "direct", "encdec"])
+@pytest.mark.parametrize("cell", ["rnn", "lstm", "gru"])
+def test_styles_forecast_without_peeking(style, cell):
+    torch.manual_seed(0)
+    L, H, B = 12, 5, 3
+    m = Forecaster(n_targets=2, n_past=1, n_known=3, lookback=L, horizon=H, cell={**CELL, "type": cell},
+                   style=style, hidden_size=8, num_layers=2, data_state={"mase_scale": [1.0, 1.0]})
+    m.eval()
+    y, past, known = torch.randn(B, L + H, 2), torch.randn(B, L + H, 1), torch.randn(B, L + H, 3)
+    out = m(y, past, known)
+    assert out.shape == (B, H, 2, 3)
+    # the future targets and past-only covariates must not change a forecast; known covariates must
+    y2, past2 = y.clone(), past.clone()
+    y2[:, L:] += 100
+    past2[:, L:] -= 100
+    assert torch.allclose(m(y2, past2, known), out)
+    known2 = known.clone()
+    known2[:, L:] += 1
+    assert not torch.allclose(m(y, past, known2), out)
+    # a training step gives a finite loss with gradients
+    m.train()
+    loss = m._loss(m.synced_train_outputs(y, past, known), y[:, 1:]) if style == "synced" else \
+        m._loss(m(y, past, known, teacher_forcing=0.5), y[:, L:])
+    loss.backward()
+    assert torch.isfinite(loss) and all(p.grad is not None for p in m.parameters() if p.requires_grad)
+
+
+def test_point_forecast_and_bad_quantiles():
+    m = Forecaster(1, 0, 2, 8, 4, CELL, style="direct", quantiles=None, loss="mse", hidden_size=8)
+    assert m(torch.randn(2, 12, 1), torch.zeros(2, 12, 0), torch.randn(2, 12, 2)).shape == (2, 4, 1, 1)
+    with pytest.raises(ValueError, match="0.5"):
+        Forecaster(1, 0, 2, 8, 4, CELL, quantiles=[0.1, 0.9])
+    with pytest.raises(ValueError, match="style"):
+        Forecaster(1, 0, 2, 8, 4, CELL, style="transformer")
+
+
+def test_experiment_configs_compose(tmp_path):
+    from rnnsuite.cli.common import CONF_DIR
+    from pathlib import Path
+    names = sorted(p.stem for p in Path(CONF_DIR, "experiment").glob("forecasting_*.yaml"))
+    assert names
+    for name in names:
+        cfg = compose(overrides=[f"experiment={name}"], output_dir=tmp_path)
+        assert cfg.task.name == "forecasting" and cfg.model.style in ("synced", "direct", "encdec")
+
+
+# ------------------------------------------------------------------ end to end: train on a CSV, then predict
+def test_train_and_predict_on_csv(tmp_path, data_dir):
+    df = synthetic_series(n_days=40)
+    path = tmp_path / "series.csv"
+    df.to_csv(path, index=False)
+    run = tmp_path / "run"
+    r = run_cli("rnn-train", "task=forecasting", "data=csv", f"data.path={path}", "data.target=Demand",
+                "data.covariates=[Temperature,WorkDay]", "data.known=[WorkDay,Temperature]", "data.freq=30min",
+                "data.lookback=96", "data.horizon=24", "data.train_stride=6", "data.eval_stride=24",
+                "data.seasons={day:48}", "model.style=encdec", "model.hidden_size=24", "cell=gru",
+                "trainer.max_epochs=4", "optim.lr=0.01", f"paths.output_dir={run}", *FAST)
+    assert r.returncode == 0, r.stderr[-3000:]
+    res = json.loads((run / "results.json").read_text())
+    assert {"naive", "seasonal_naive_day", "linear_lags"} <= set(res["baselines"])
+    assert res["test"]["mape"] < res["baselines"]["naive"]["mape"]  # it learned the daily cycle
+    assert 0 <= res["test"]["coverage"] <= 1
+    assert len(res["per_horizon"]["mape"]) == 24
+    for key in ("forecast", "per_horizon"):
+        assert (run / res["images"][key]).is_file() if not res["images"][key].startswith("/") \
+            else __import__("os").path.isfile(res["images"][key])
+    ckpt = run / "checkpoints" / "best.ckpt"
+
+    # recent history of 100 rows + 24 future rows with the known covariates and an empty target
+    recent = df.iloc[-124:].copy()
+    recent["Demand"] = recent["Demand"].astype(object)
+    recent.iloc[100:, recent.columns.get_loc("Demand")] = ""
+    recent_csv = tmp_path / "recent.csv"
+    recent.to_csv(recent_csv, index=False)
+    out = tmp_path / "fc.csv"
+    r = run_cli("rnn-predict", "task=forecasting", f"ckpt={ckpt}", f"csv={recent_csv}", f"out={out}")
+    assert r.returncode == 0, r.stderr[-3000:]
+    fc = pd.read_csv(out, parse_dates=["time"])
+    assert list(fc.columns) == ["time", "Demand", "Demand_p10", "Demand_p90"]
+    assert len(fc) == 24 and (fc["time"] == pd.to_datetime(df["time"].iloc[-24:]).to_numpy()).all()
+    assert (fc["Demand_p10"] <= fc["Demand_p90"]).all()
+    assert out.with_suffix(".png").is_file()
+    truth = df["Demand"].iloc[-24:].to_numpy()
+    assert np.mean(np.abs(fc["Demand"] - truth) / truth) < 0.25
+
+    # bad prediction inputs: one line, exit code 2
+    short = tmp_path / "short.csv"
+    recent.iloc[40:].to_csv(short, index=False)
+    r = run_cli("rnn-predict", "task=forecasting", f"ckpt={ckpt}", f"csv={short}", f"out={out}")
+    assert r.returncode == 2 and "at least 96 rows" in r.stderr and "Traceback" not in r.stderr
+    no_future = tmp_path / "nofuture.csv"
+    df.iloc[-100:].to_csv(no_future, index=False)
+    r = run_cli("rnn-predict", "task=forecasting", f"ckpt={ckpt}", f"csv={no_future}", f"out={out}")
+    assert r.returncode == 2 and "known-in-future" in r.stderr
+    bad = tmp_path / "badval.csv"
+    b = recent.astype(str)
+    b.iloc[5, b.columns.get_loc("Temperature")] = "n/a?"
+    b.to_csv(bad, index=False)
+    r = run_cli("rnn-predict", "task=forecasting", f"ckpt={ckpt}", f"csv={bad}", f"out={out}")
+    assert r.returncode == 2 and "badval.csv line 7: column 'Temperature'" in r.stderr
