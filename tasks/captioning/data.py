@@ -145,7 +145,7 @@ def detok(text):
 # ------------------------------------------------------------------------------------------------ scenes
 def make_scenes(images, labels, n, seed, max_items=4, dup_prob=0.3, n_refs=5):
     """n scenes from an item pool. Returns canvases uint8 [n, 1, 64, 64], captions [[str]], and contents:
-    for each scene its items [(row, col, class)] in reading order."""
+    for each scene its items [(row, col, class, pool index, y, x)] in reading order."""
     rng = random.Random(seed)
     by_class = [np.flatnonzero(labels == c) for c in range(len(NOUNS))]
     canvases = np.zeros((n, 1, CANVAS, CANVAS), dtype=np.uint8)
@@ -156,13 +156,14 @@ def make_scenes(images, labels, n, seed, max_items=4, dup_prob=0.3, n_refs=5):
         classes = []
         for _ in range(k):  # repeats make counts ("two coats") common enough to learn
             classes.append(rng.choice(classes) if classes and rng.random() < dup_prob else rng.randrange(10))
+        placed = []
         for (r, c), cls in zip(cells, classes):
             idx = int(by_class[cls][rng.randrange(len(by_class[cls]))])
             y, x = r * CELL + rng.randint(0, JITTER), c * CELL + rng.randint(0, JITTER)
-            canvases[i, 0, y:y + 28, x:x + 28] = np.maximum(canvases[i, 0, y:y + 28, x:x + 28], images[idx])
-        items = list(zip(cells, classes))
-        captions.append(scene_captions(items, rng, n_refs))
-        contents.append([(r, c, cls) for (r, c), cls in items])
+            canvases[i, 0, y:y + 28, x:x + 28] = images[idx]  # cells are 32 px apart: items never overlap
+            placed.append((r, c, cls, idx, y, x))
+        captions.append(scene_captions(list(zip(cells, classes)), rng, n_refs))
+        contents.append(placed)
     return canvases, captions, contents
 
 
@@ -197,7 +198,7 @@ def _scene_cache(name, key):
 def load_scenes(source, sizes, seed, max_items=4, n_refs=5):
     """{split: (canvases, captions, contents)}: train and val scenes from disjoint parts of Fashion-MNIST's
     train images, test scenes from its t10k images only. Seeded; cached in data/processed."""
-    key = {"source": source, "sizes": sizes, "seed": seed, "max_items": max_items, "n_refs": n_refs, "v": 1}
+    key = {"source": source, "sizes": sizes, "seed": seed, "max_items": max_items, "n_refs": n_refs, "v": 2}
     cache = _scene_cache("fashion_scenes" if source == "fashion_mnist" else "fashion_scenes_fixture", key)
     if cache.is_file():
         z = np.load(cache, allow_pickle=False)
@@ -244,7 +245,7 @@ def read_image(path, channels, size):
             im = im.convert(target)
             if (w, h) != (size, size):
                 im = im.resize((size, size), Image.BILINEAR)
-            arr = np.asarray(im, dtype=np.uint8)
+            arr = np.array(im, dtype=np.uint8)  # a writable copy (torch.from_numpy warns on read-only)
     except UnidentifiedImageError:
         raise DataError(f"{path} is not an image file PIL can read") from None
     except (OSError, SyntaxError, ValueError) as e:
@@ -342,7 +343,7 @@ class CaptionDataset(torch.utils.data.Dataset):
     def __getitem__(self, i):
         content = None
         if self.contents is not None:
-            content = tuple(sorted(Counter(c for _, _, c in self.contents[i]).items()))
+            content = tuple(sorted(Counter(item[2] for item in self.contents[i]).items()))
         return {"image": torch.from_numpy(np.asarray(self.images[i])), "ids": self.ids[i],
                 "refs": self.captions[i], "content": content, "index": i}
 

@@ -1,0 +1,52 @@
+"""`rnn-predict task=captioning ckpt=... image=path.png` (or image=folder/): one caption per image.
+
+Any size and colour mode is accepted: each image is converted to the model's channels and resized to its
+input size, with a note saying so. Unreadable, empty, corrupt and non-image files get a one-line error.
+"""
+from pathlib import Path
+
+import torch
+
+from rnnsuite.cli.common import UserError
+from rnnsuite.data import DataError
+from tasks.captioning.data import read_image
+
+IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp", ".pgm", ".ppm"}
+
+
+def image_paths(arg):
+    if not arg:
+        raise UserError("give image=PATH (an image file, or a folder of images)")
+    path = Path(str(arg))
+    if path.is_dir():
+        files = sorted(p for p in path.iterdir() if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES)
+        if not files:
+            raise UserError(f"no image files ({', '.join(sorted(IMAGE_SUFFIXES))}) in folder {path}")
+        return files
+    if not path.exists():
+        raise UserError(f"image not found: {path}")
+    return [path]
+
+
+def predict(model, cfg):
+    st = model.hparams.data_state
+    channels, size = st["channels"], st["image_size"]
+    paths = image_paths(cfg.image)
+    arrays, notes = [], []
+    for p in paths:
+        try:
+            arr, note = read_image(p, channels, size)
+        except DataError as e:
+            raise UserError(str(e)) from None
+        if st.get("scenes") and arr.mean() > 127:  # the scenes are light items on black
+            note = "; ".join(filter(None, [note, "mostly bright: the model was trained on light items on a "
+                                                 "dark background (invert the image if captions look wrong)"]))
+        arrays.append(torch.from_numpy(arr))
+        notes.append(note)
+    beam = int(cfg.beam or 1)
+    captions = []
+    for i in range(0, len(arrays), 64):
+        captions += model.generate(torch.stack(arrays[i:i + 64]), beam_size=beam)
+    for p, cap, note in zip(paths, captions, notes):
+        print(f"{p.name}\t{cap}" + (f"\t[note: {note}]" if note else ""))
+    return list(zip([str(p) for p in paths], captions))
