@@ -1,0 +1,233 @@
+"""Parallel text for the encoder-decoder: Bible verses (English -> Spanish), any parallel corpus, or dates.
+
+Sources (`data.source`):
+- `bible`: KJV / Reina-Valera 1909 verse pairs (see rnnsuite.data.sources.bible). Split by chapter: every
+  chapter goes whole to train, val or test (seeded), so no verse, and no neighbouring verse, crosses splits.
+- `parallel`: a user's corpus, either a TSV (`path`, columns `src`, `tgt`, optional `group`) or two aligned
+  text files (`src_file`, `tgt_file`, one sentence a line). Split by `group` when given, else by line.
+- `dates`: generated. A date written out in English, Spanish, French or German (CLDR formats from babel,
+  or fully in words with num2words) -> its ISO form. Fast and fully local: for tests and demos.
+  Split by the date itself, so one date in two languages never sits in two splits.
+
+Light normalisation (both sides, before tokenising and scoring): Unicode NFC; whitespace collapsed; the
+KJV's paragraph marks "¶", square brackets around supplied words ("[but]" -> "but") and leftover `\nd`
+markup removed; a verse-initial drop-cap word in capitals ("EN el principio", "EMPERO Jehová") becomes
+capitalised ("En el principio") - except the KJV's small-capital divine names (LORD, GOD, JEHOVAH), which stay.
+Nothing else: 1909 spelling ("fué", "á") is kept, since it is the reference the model is scored on.
+
+Length filter: pairs with more than `max_src_words` / `max_tgt_words` words are dropped from all three splits
+(so the test set covers the same length range the model trained on); `max_src_tokens` is the model's hard
+limit on a BPE-tokenised source, also used at prediction time.
+
+Tokenisation: one BPE tokenizer per side (HF tokenizers), trained on the train split only.
+"""
+import datetime
+import random
+import re
+import unicodedata
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import torch
+
+from rnnsuite.data import DataError, TextTokenizer, get_source, pad_sequences
+from rnnsuite.data.module import TaskDataModule
+from rnnsuite.data.sources.bible import load as load_bible
+
+_DROP_CAP = re.compile(r"^([A-ZÁÉÍÓÚÑÜ]{2,})(?=[\s,;:.!?]|$)")
+_KEEP_CAPS = {"LORD", "GOD", "JEHOVAH"}
+_MARKUP = re.compile(r"\\nd\b|[¶\[\]]")
+
+
+def normalise(text):
+    text = " ".join(_MARKUP.sub(" ", unicodedata.normalize("NFC", str(text))).split())
+    text = re.sub(r" ([,;:.!?])", r"\1", text)  # a removed mark must not leave "word ," behind
+    return _DROP_CAP.sub(lambda m: m.group(1) if m.group(1) in _KEEP_CAPS else m.group(1).capitalize(), text)
+
+
+# ------------------------------------------------------------------ generated dates
+_WORD_LANGS = {"en": "the {day} of {month}, {year}", "es": "{day} de {month} de {year}"}
+
+
+def _date_in_words(d, lang, rng):
+    from babel.dates import format_date
+    from num2words import num2words
+    month = format_date(d, "MMMM", locale=lang)
+    if lang == "en":
+        day = num2words(d.day, lang="en", to="ordinal")
+    else:
+        day = num2words(d.day, lang=lang)
+    year = num2words(d.year, lang=lang, to="year") if rng.random() < 0.5 else num2words(d.year, lang=lang)
+    return _WORD_LANGS[lang].format(day=day, month=month, year=year)
+
+
+def generated_dates(n=3000, seed=0):
+    """DataFrame(src, tgt, group): human-written dates in four languages -> YYYY-MM-DD; group = the date."""
+    from babel.dates import format_date
+    rng = random.Random(seed)
+    start, span = datetime.date(1950, 1, 1), 100 * 365
+    rows = []
+    for _ in range(n):
+        d = start + datetime.timedelta(days=rng.randrange(span))
+        lang = rng.choice(["en", "es", "fr", "de"])
+        style = rng.choice(["full", "long", "medium", "words"])
+        if style == "words" and lang in _WORD_LANGS:
+            src = _date_in_words(d, lang, rng)
+        else:
+            src = format_date(d, "long" if style == "words" else style, locale=lang)
+        rows.append((src, d.isoformat(), d.isoformat()))
+    return pd.DataFrame(rows, columns=["src", "tgt", "group"])
+
+
+def split_by_group(groups, val_frac, test_frac, seed):
+    """'train' / 'val' / 'test' per row: whole groups are assigned by a seeded shuffle of the sorted group ids."""
+    uniq = sorted(set(groups))
+    random.Random(seed).shuffle(uniq)
+    n_test, n_val = round(len(uniq) * test_frac), round(len(uniq) * val_frac)
+    where = {g: "test" for g in uniq[:n_test]}
+    where.update({g: "val" for g in uniq[n_test:n_test + n_val]})
+    return np.array([where.get(g, "train") for g in groups])
+
+
+class PairDataset(torch.utils.data.Dataset):
+    def __init__(self, src, tgt):
+        self.src, self.tgt = src, tgt
+
+    def __len__(self):
+        return len(self.src)
+
+    def __getitem__(self, i):
+        return self.src[i], self.tgt[i], i
+
+
+class TranslationDataModule(TaskDataModule):
+    def __init__(self, source="bible", batch_size=64, val_frac=0.05, test_frac=0.05, split_seed=0,
+                 src_lang="en", tgt_lang="es", path=None, src_file=None, tgt_file=None,
+                 src_vocab_size=6000, tgt_vocab_size=6000, min_frequency=2, lowercase=False,
+                 max_src_words=25, max_tgt_words=35, max_src_tokens=100, max_tgt_tokens=120,
+                 fixture_size=3000, num_workers=0):
+        super().__init__(batch_size, num_workers)
+        self.source, self.split_seed, self.val_frac, self.test_frac = source, split_seed, val_frac, test_frac
+        self.src_lang, self.tgt_lang = src_lang, tgt_lang
+        self.path, self.src_file, self.tgt_file = path, src_file, tgt_file
+        self.src_vocab_size, self.tgt_vocab_size = src_vocab_size, tgt_vocab_size
+        self.min_frequency, self.lowercase = min_frequency, lowercase
+        self.max_src_words, self.max_tgt_words = max_src_words, max_tgt_words
+        self.max_src_tokens, self.max_tgt_tokens = max_src_tokens, max_tgt_tokens
+        self.fixture_size = fixture_size
+        self.splits = None
+
+    # ------------------------------------------------------------------ raw pairs
+    def prepare_data(self):
+        if self.source == "bible":
+            get_source("bible").fetch()
+
+    def load_frame(self):
+        """DataFrame(src, tgt, group) before filtering."""
+        if self.source == "bible":
+            df = load_bible(get_source("bible").require())
+            for lang in (self.src_lang, self.tgt_lang):
+                if lang not in df:
+                    raise DataError(f"the bible source has languages en and es, not {lang!r}")
+            return pd.DataFrame({"src": df[self.src_lang], "tgt": df[self.tgt_lang],
+                                 "group": df["book"] + " " + df["chapter"].astype(str)})
+        if self.source == "dates":
+            return generated_dates(self.fixture_size, seed=self.split_seed)
+        if self.source == "parallel":
+            return self._load_parallel()
+        raise DataError(f"unknown translation source {self.source!r}; use bible, parallel or dates")
+
+    def _load_parallel(self):
+        if self.path:
+            p = Path(self.path)
+            if not p.is_file():
+                raise DataError(f"parallel corpus not found: {self.path}")
+            df = pd.read_csv(p, sep="\t", keep_default_na=False, dtype=str, quoting=3)
+            if not {"src", "tgt"} <= set(df.columns):
+                raise DataError(f"{self.path} needs a header with columns src and tgt (tab-separated), "
+                                f"found {list(df.columns)}")
+        elif self.src_file and self.tgt_file:
+            sides = []
+            for f in (self.src_file, self.tgt_file):
+                if not Path(f).is_file():
+                    raise DataError(f"parallel corpus file not found: {f}")
+                sides.append(Path(f).read_text(encoding="utf-8").splitlines())
+            if len(sides[0]) != len(sides[1]):
+                raise DataError(f"{self.src_file} has {len(sides[0])} lines but {self.tgt_file} has "
+                                f"{len(sides[1])}: the files must be aligned line by line")
+            df = pd.DataFrame({"src": sides[0], "tgt": sides[1]})
+        else:
+            raise DataError("source=parallel needs data.path=pairs.tsv or data.src_file=... data.tgt_file=...")
+        if "group" not in df:
+            df["group"] = [str(i) for i in range(len(df))]
+        return df[["src", "tgt", "group"]]
+
+    # ------------------------------------------------------------------ splits, tokenisers, datasets
+    def setup(self, stage=None):
+        if self.splits is not None:
+            return
+        df = self.load_frame()
+        df = pd.DataFrame({"src": df["src"].map(normalise), "tgt": df["tgt"].map(normalise),
+                           "group": df["group"].astype(str)})
+        self.raw_pairs = len(df)
+        df = df[(df["src"].str.len() > 0) & (df["tgt"].str.len() > 0)]
+        n_src, n_tgt = df["src"].str.split().str.len(), df["tgt"].str.split().str.len()
+        df = df[(n_src <= self.max_src_words) & (n_tgt <= self.max_tgt_words)].reset_index(drop=True)
+        if len(df) < 10:
+            raise DataError(f"only {len(df)} pairs are left after the length filter "
+                            f"(max_src_words={self.max_src_words}, max_tgt_words={self.max_tgt_words})")
+        where = split_by_group(df["group"].tolist(), self.val_frac, self.test_frac, self.split_seed)
+        self.splits = {k: df[where == k].reset_index(drop=True) for k in ("train", "val", "test")}
+        if self._state is None:
+            train = self.splits["train"]
+            src_tk = TextTokenizer.train(train["src"], "bpe", self.src_vocab_size, self.min_frequency, self.lowercase)
+            tgt_tk = TextTokenizer.train(train["tgt"], "bpe", self.tgt_vocab_size, self.min_frequency, self.lowercase)
+            self._state = {"src_tokenizer": src_tk.to_str(), "tgt_tokenizer": tgt_tk.to_str(), "kind": "bpe",
+                           "max_src_tokens": self.max_src_tokens, "max_tgt_tokens": self.max_tgt_tokens,
+                           "src_lang": self.src_lang, "tgt_lang": self.tgt_lang, "source": self.source}
+        self.src_tk = TextTokenizer.from_str(self._state["src_tokenizer"], "bpe")
+        self.tgt_tk = TextTokenizer.from_str(self._state["tgt_tokenizer"], "bpe")
+        self.datasets = {k: self.encode(v) for k, v in self.splits.items()}
+
+    def encode(self, df):
+        """Source ids (cut to max_src_tokens) and target ids <bos> ... <eos> (cut to max_tgt_tokens)."""
+        src = [s[: self.max_src_tokens] or [self.src_tk.unk_id] for s in self.src_tk.encode_batch(df["src"])]
+        tgt = [t[: self.max_tgt_tokens] for t in self.tgt_tk.encode_batch(df["tgt"])]
+        tgt = [[self.tgt_tk.bos_id] + t + [self.tgt_tk.eos_id] for t in tgt]
+        return PairDataset(src, tgt)
+
+    def model_dims(self):
+        return {"src_vocab_size": self.src_tk.vocab_size, "tgt_vocab_size": self.tgt_tk.vocab_size,
+                "pad_id": self.tgt_tk.pad_id, "bos_id": self.tgt_tk.bos_id, "eos_id": self.tgt_tk.eos_id}
+
+    def _collate(self, batch):
+        src, tgt, idx = zip(*batch)
+        src, src_len = pad_sequences(src, self.src_tk.pad_id)
+        tgt, _ = pad_sequences(tgt, self.tgt_tk.pad_id)
+        return {"src": src, "src_lengths": src_len, "tgt": tgt, "index": torch.tensor(idx)}
+
+    def _sorted_loader(self, split):
+        """Evaluation batches of similar source length: less padding, faster decoding; order restored later."""
+        ds = self.datasets[split]
+        order = sorted(range(len(ds)), key=lambda i: len(ds.src[i]))
+        return self.loader(torch.utils.data.Subset(ds, order), collate_fn=self._collate)
+
+    def train_dataloader(self):
+        return self.loader(self.datasets["train"], shuffle=True, collate_fn=self._collate)
+
+    def val_dataloader(self):
+        return self._sorted_loader("val")
+
+    def test_dataloader(self):
+        return self._sorted_loader("test")
+
+    def split_sizes(self):
+        return {"pairs_before_filter": self.raw_pairs, **{k: len(v) for k, v in self.splits.items()}}
+
+    def baselines(self):
+        """Copying the source as the translation: what BLEU/chrF give for shared names and numbers alone."""
+        from rnnsuite.metrics import bleu_chrf
+        test = self.splits["test"]
+        s = bleu_chrf(list(test["src"]), [list(test["tgt"])])
+        return {"copy_source": {"bleu": s["bleu"], "chrf": s["chrf"]}}

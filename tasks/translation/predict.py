@@ -1,0 +1,25 @@
+"""`rnn-predict task=translation ckpt=... text="..." [beam=5] [too_long=truncate]` or file=lines.txt:
+one translation per input line."""
+import warnings
+
+from tasks.sentiment.predict import read_inputs
+
+
+def predict(model, cfg):
+    texts = read_inputs(cfg)
+    beam = int(cfg.get("beam", 1) or 1)
+    if beam < 1:
+        from rnnsuite.cli.common import UserError
+        raise UserError(f"beam must be >= 1, got {beam}")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        out = model.translate(texts, beam=beam, too_long=cfg.get("too_long", "error"))
+    for w in caught:
+        print(f"warning: {w.message}")
+    for text in texts:
+        unk = model.src_tokenizer.unknown(text)
+        if unk:
+            print(f"warning: characters never seen in training read as <unk>: {' '.join(sorted(set(unk)))}")
+    for t in out:
+        print(t)
+    return out
