@@ -62,7 +62,7 @@ def test_nll_is_summed_over_pitches_and_averaged_over_real_frames():
         total += float(-(r * p.log() + (1 - r) * (1 - p).log()).sum())
         frames += len(r)
     assert logged["n"] == frames == 11
-    assert float(logged["nll"]) == pytest.approx(total / frames, rel=1e-5)
+    assert float(logged["nll"].detach()) == pytest.approx(total / frames, rel=1e-5)
 
 
 def test_independent_pitch_baseline_matches_hand_computation():
@@ -106,7 +106,7 @@ def test_train_then_predict_on_fixture(tmp_path, data_dir):
     ok = run_cli("rnn-predict", "task=music", f"ckpt={res['best_checkpoint']}", "length=24", f"out={out}")
     assert ok.returncode == 0, ok.stderr[-2000:]
     assert out.with_suffix(".mid").stat().st_size > 0 and out.with_suffix(".png").stat().st_size > 0
-    score = music21().converter.parse(out.with_suffix(".mid"))
-    assert float(score.highestTime) <= 24
+    notes = music21().converter.parse(out.with_suffix(".mid")).stripTies().flatten().notes
+    assert len(notes) > 0 and max(float(n.offset + n.quarterLength) for n in notes) <= 24
     bad = run_cli("rnn-predict", "task=music", f"ckpt={res['best_checkpoint']}", "length=0")
     assert bad.returncode == 2 and "length must be a positive" in bad.stderr and "Traceback" not in bad.stderr
