@@ -4,7 +4,7 @@ import json
 import pytest
 import torch
 
-from tests.conftest import FAST, run_cli
+from tests.conftest import FAST, compose, run_cli
 
 
 @pytest.fixture(scope="module")
@@ -61,30 +61,42 @@ def _error(proc):
     return proc.stderr.strip().splitlines()[-1]
 
 
+def _predict_error(capsys, *overrides):
+    """rnn-predict in-process (the same function the console script runs): exit code 2, one line on stderr."""
+    from rnnsuite.cli.predict import predict
+    with pytest.raises(SystemExit) as exc:
+        predict(compose("predict", ["task=sentiment", *overrides]))
+    assert exc.value.code == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and err.startswith("error: ")
+    return err
+
+
 @pytest.mark.parametrize("text", ["", "   "])
-def test_empty_text_is_a_clear_error(trained, text):
+def test_empty_text_is_a_clear_error(trained, text, capsys):
     run, _ = trained
-    msg = _error(run_cli("rnn-predict", "task=sentiment", f"ckpt={run}/checkpoints/best.ckpt", f"text='{text}'"))
-    assert "empty text" in msg
+    assert "empty text" in _predict_error(capsys, f"ckpt={run}/checkpoints/best.ckpt", f"text='{text}'")
 
 
-def test_missing_and_foreign_checkpoints(trained, tmp_path):
+def test_missing_and_foreign_checkpoints(trained, tmp_path, capsys):
     run, _ = trained
-    assert "checkpoint not found" in _error(run_cli("rnn-predict", "task=sentiment", "ckpt=nope.ckpt", "text=hi"))
+    assert "checkpoint not found" in _predict_error(capsys, "ckpt=nope.ckpt", "text=hi")
+    assert "no checkpoint given" in _predict_error(capsys, "text=hi")
     ck = torch.load(run / "checkpoints" / "best.ckpt", weights_only=True)
     ck["rnnsuite"]["task"] = "forecasting"
     other = tmp_path / "other.ckpt"
     torch.save(ck, other)
-    msg = _error(run_cli("rnn-predict", "task=sentiment", f"ckpt={other}", "text=hi"))
+    msg = _predict_error(capsys, f"ckpt={other}", "text=hi")
     assert "is from task 'forecasting', not 'sentiment'" in msg
     junk = tmp_path / "junk.ckpt"
     junk.write_bytes(b"not a checkpoint")
-    assert "cannot read checkpoint" in _error(run_cli("rnn-predict", "task=sentiment", f"ckpt={junk}", "text=hi"))
+    assert "cannot read checkpoint" in _predict_error(capsys, f"ckpt={junk}", "text=hi")
 
 
-def test_unknown_config_key_and_dataset():
+def test_unknown_config_key_and_dataset(capsys):
     proc = run_cli("rnn-train", "task=sentiment", "model.hiden_size=3")
     _error(proc)  # Hydra's own short message: what failed and how to append a new key, no traceback
     assert "Could not override 'model.hiden_size'" in proc.stderr
-    msg = _error(run_cli("rnn-data", "fetch", "imdb"))
-    assert "unknown dataset 'imdb'" in msg
+    from rnnsuite.cli.data import main as rnn_data
+    assert rnn_data(["fetch", "imdb"]) == 2
+    assert "unknown dataset 'imdb'" in capsys.readouterr().err

@@ -1,0 +1,1 @@
+"""Synthetic probes: the adding problem (Hochreiter & Schmidhuber 1997)."""
