@@ -153,8 +153,9 @@ class Forecaster(TaskModule):
         return loss
 
     def unscale(self, pred):
-        """[B, H, n_t, Q] scaled -> original units."""
-        return pred * self.sd[:, None] + self.mu[:, None]
+        """[B, H, n_t, Q] scaled -> original units, quantiles sorted so that they never cross (rearrangement,
+        Chernozhukov et al. 2010): separately trained outputs can swap order on unusual inputs."""
+        return pred.sort(-1).values * self.sd[:, None] + self.mu[:, None]
 
     def _eval_step(self, batch, split):
         y, past, known = batch["y"], batch["past"], batch["known"]
