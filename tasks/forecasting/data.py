@@ -197,7 +197,7 @@ class ForecastDataModule(TaskDataModule):
                  batch_size=64, num_workers=0):
         super().__init__(batch_size, num_workers)
         self.source, self.path, self.time_col, self.freq, self.fill_na = source, path, time_col, freq, fill_na
-        self.targets = [target] if isinstance(target, str) else list(target)
+        self.targets = [target] if isinstance(target, str) else list(target or [])
         self.covariates, self.known = list(covariates or []), list(known or [])
         unknown = [c for c in self.known if c not in self.covariates]
         if unknown:
@@ -223,8 +223,8 @@ class ForecastDataModule(TaskDataModule):
         if self.source == "fixture":
             return synthetic_series(self.fixture_days), "fixture"
         if self.source == "csv":
-            if not self.path:
-                raise DataError("data=csv needs data.path=FILE.csv (and data.time_col, data.target)")
+            if not self.path or not self.targets:
+                raise DataError("data=csv needs data.path=FILE.csv and data.target=COLUMN (and data.time_col)")
             try:
                 return pd.read_csv(self.path, dtype=str, keep_default_na=False), str(self.path)
             except FileNotFoundError:

@@ -255,3 +255,25 @@ def test_train_and_predict_on_csv(tmp_path, data_dir):
     b.to_csv(bad, index=False)
     r = run_cli("rnn-predict", "task=forecasting", f"ckpt={ckpt}", f"csv={bad}", f"out={out}")
     assert r.returncode == 2 and "badval.csv line 7: column 'Temperature'" in r.stderr
+
+
+def test_csv_source_needs_path_and_target(series_csv):
+    with pytest.raises(DataError, match="data.path"):
+        ForecastDataModule(source="csv", path=None, target="Demand").setup()
+    with pytest.raises(DataError, match="data.target"):
+        ForecastDataModule(source="csv", path=str(series_csv), target=None).setup()
+    with pytest.raises(DataError, match="CSV file not found"):
+        ForecastDataModule(source="csv", path="/nonexistent/x.csv", target="Demand").setup()
+
+
+def test_several_target_series_are_forecast_together(tmp_path):
+    df = synthetic_series(n_days=30)
+    df["Demand2"] = 2 * df["Demand"] + 1
+    path = tmp_path / "two.csv"
+    df.to_csv(path, index=False)
+    dm = csv_dm(path, target=["Demand", "Demand2"])
+    dm.setup()
+    assert dm.model_dims()["n_targets"] == 2
+    base = dm.baselines()
+    assert set(base["seasonal_naive_day"]) >= {"mae", "mape", "mase"}
+    assert dm.datasets["test"][0]["target"].shape == (24, 2)
