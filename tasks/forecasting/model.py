@@ -37,7 +37,8 @@ class Forecaster(TaskModule):
 
     def __init__(self, n_targets, n_past, n_known, lookback, horizon, cell, optim=None, data_state=None,
                  style="direct", hidden_size=64, num_layers=1, dropout=0.0, quantiles=(0.1, 0.5, 0.9),
-                 loss="mae", teacher_forcing_start=1.0, teacher_forcing_end=0.5, head_hidden=128):
+                 loss="mae", teacher_forcing_start=1.0, teacher_forcing_end=0.5, head_hidden=128,
+                 calibrate=True):
         super().__init__(optim)
         if style not in STYLES:
             raise ValueError(f"unknown model.style {style!r}; choose one of {STYLES}")
@@ -70,6 +71,9 @@ class Forecaster(TaskModule):
         scaler = st.get("scaler", {})
         self.register_buffer("mu", torch.tensor([scaler.get(c, [0.0, 1.0])[0] for c in tg]), persistent=False)
         self.register_buffer("sd", torch.tensor([scaler.get(c, [0.0, 1.0])[1] for c in tg]), persistent=False)
+        # Conformal widening of the outer quantiles, fitted on each validation pass (in original units, per
+        # target); saved with the checkpoint of that epoch.
+        self.register_buffer("band_pad", torch.zeros(nt))
         self._outputs = {"val": [], "test": []}
 
     # ------------------------------------------------------------------ forward: scaled [B, H, n_t, Q]
@@ -177,13 +181,35 @@ class Forecaster(TaskModule):
         self._outputs[split].clear()
         overall, per_step = forecast_metrics(actual, pred[..., self.mid], self.hparams.data_state["mase_scale"])
         if self.quantiles and len(self.quantiles) > 1:
+            if split == "test" and self.hparams.calibrate:
+                overall["coverage_uncalibrated"] = float(np.mean((actual >= pred[..., 0]) & (actual <= pred[..., -1])))
+                pred = self.calibrate(pred)
             lo, hi = pred[..., 0], pred[..., -1]
             overall["coverage"] = float(np.mean((actual >= lo) & (actual <= hi)))
             overall["interval_width"] = float(np.mean(hi - lo))
+            if split == "val" and self.hparams.calibrate and not self.trainer.sanity_checking:
+                self.fit_band_pad(pred, actual)
         for k, v in overall.items():
             self.log(f"{split}/{k}", v, prog_bar=k == "mape")
         if split == "test":
             self.test_result = {"pred": pred, "actual": actual, "per_horizon": per_step, "overall": overall}
+
+    def fit_band_pad(self, pred, actual):
+        """Conformalized quantile regression (Romano et al. 2019): the pad that makes the outer quantiles cover
+        their nominal share of the validation points (it may be negative when the band is too wide)."""
+        target = self.quantiles[-1] - self.quantiles[0]
+        score = np.maximum(pred[..., 0] - actual, actual - pred[..., -1]).reshape(-1, actual.shape[-1])
+        n = len(score)
+        level = min(1.0, np.ceil((n + 1) * target) / n)
+        self.band_pad.copy_(torch.as_tensor(np.quantile(score, level, axis=0), dtype=self.band_pad.dtype))
+
+    def calibrate(self, pred):
+        """Widen (or narrow) the outer quantiles of original-unit forecasts [.., n_t, Q] by the fitted pad."""
+        pred = pred.copy()
+        pad = self.band_pad.cpu().numpy()
+        pred[..., 0] = np.minimum(pred[..., 0] - pad, pred[..., self.mid])
+        pred[..., -1] = np.maximum(pred[..., -1] + pad, pred[..., self.mid])
+        return pred
 
     def on_validation_epoch_end(self):
         self._epoch_metrics("val")
@@ -199,7 +225,7 @@ class Forecaster(TaskModule):
         self.eval()
         out = self.unscale(self(y.to(self.device), past.to(self.device), known.to(self.device))).cpu().numpy()
         self.train(was)
-        return out
+        return self.calibrate(out) if self.quantiles and len(self.quantiles) > 1 and self.hparams.calibrate else out
 
     def examples(self, datamodule, n=5):
         res = getattr(self, "test_result", None)

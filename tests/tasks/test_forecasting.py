@@ -277,3 +277,16 @@ def test_several_target_series_are_forecast_together(tmp_path):
     base = dm.baselines()
     assert set(base["seasonal_naive_day"]) >= {"mae", "mape", "mase"}
     assert dm.datasets["test"][0]["target"].shape == (24, 2)
+
+
+def test_conformal_pad_restores_nominal_coverage():
+    m = Forecaster(1, 0, 2, 8, 4, CELL, quantiles=[0.1, 0.5, 0.9], hidden_size=8)
+    rng = np.random.default_rng(0)
+    actual = rng.normal(0, 1, (500, 4, 1))
+    pred = np.stack([np.full_like(actual, -0.3), np.zeros_like(actual), np.full_like(actual, 0.3)], -1)
+    cover = lambda p, a: np.mean((a >= p[..., 0]) & (a <= p[..., -1]))  # noqa: E731
+    assert cover(pred, actual) < 0.3  # a band far too narrow
+    m.fit_band_pad(pred, actual)
+    fresh = rng.normal(0, 1, (500, 4, 1))
+    assert 0.76 < cover(m.calibrate(pred), fresh) < 0.84  # about 80% on new data from the same distribution
+    assert (m.calibrate(pred)[..., 1] == 0).all()  # the median is untouched
