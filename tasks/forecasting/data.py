@@ -59,7 +59,8 @@ def validate_frame(df, time_col, columns, freq=None, fill_na=None, name="data", 
     if len(gaps):
         g = gaps[0]
         raise DataError(f"{_where(name, g + 1)}: gap in the time index, {times.iloc[g]} -> {times.iloc[g + 1]} "
-                        f"(expected one row every {pd.tseries.frequencies.to_offset(step).freqstr}); add the missing rows (empty values may be filled "
+                        f"(expected one row every {pd.tseries.frequencies.to_offset(step).freqstr}); "
+                        "add the missing rows (empty values may be filled "
                         "with data.fill_na) or set data.freq")
     out = pd.DataFrame(index=pd.DatetimeIndex(times, name="time"))
     filled = {}
@@ -249,7 +250,8 @@ class ForecastDataModule(TaskDataModule):
         self.b2 = int(T * (1 - self.test_frac))
         need = self.min_history + self.H
         if self.b1 < need + self.train_stride or T - self.b2 < self.H or self.b2 - self.b1 < self.H:
-            raise DataError(f"{name} has {T} rows: too short for lookback {self.L} (+ target lags) + horizon {self.H} with "
+            raise DataError(f"{name} has {T} rows: too short for lookback {self.L} (+ target lags) + horizon {self.H} "
+                            f"with "
                             f"val_frac={self.val_frac}, test_frac={self.test_frac}; the train split alone needs "
                             f"more than {need} rows")
         if self._state is None:

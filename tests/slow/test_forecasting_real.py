@@ -17,7 +17,8 @@ def test_elecdemand_fetch_and_counts(data_dir):
     raw = src.fetch()
     df = pd.read_csv(raw / "elecdemand.csv", parse_dates=["time"])
     assert len(df) == 17520 and list(df.columns) == ["time", "Demand", "Temperature", "WorkDay"]
-    assert df["time"].iloc[0] == pd.Timestamp("2014-01-01 00:00") and df["time"].iloc[-1] == pd.Timestamp("2014-12-31 23:30")
+    assert df["time"].iloc[0] == pd.Timestamp("2014-01-01 00:00")
+    assert df["time"].iloc[-1] == pd.Timestamp("2014-12-31 23:30")
     assert df["time"].diff().dropna().eq(pd.Timedelta("30min")).all()
     assert 2.5 < df["Demand"].min() < df["Demand"].max() < 10 and set(df["WorkDay"]) == {0, 1}
     assert src.fetch() == raw  # idempotent: present, so no second fetch

@@ -8,7 +8,7 @@ import pytest
 import torch
 
 from rnnsuite.data import DataError
-from tasks.forecasting.data import ForecastDataModule, forecast_metrics, synthetic_series, validate_frame
+from tasks.forecasting.data import ForecastDataModule, forecast_metrics, synthetic_series
 from tasks.forecasting.model import Forecaster
 
 from ..conftest import FAST, compose, run_cli
