@@ -94,6 +94,7 @@ class Captioner(TaskModule):
         self.save_hyperparameters()
         # A blind model has no encoder at all, so it cannot peek at the image through any path.
         self.encoder = None if blind else ImageEncoder(encoder, in_channels, image_size, feature_dim, weights)
+        self.summary = None if blind else nn.Linear(4 * feature_dim, feature_dim)
         self.embed = nn.Embedding(vocab_size, embed_dim, padding_idx=pad_id)
         in_size = embed_dim + (feature_dim if feed in ("input", "both") else 0)
         stack = build_stack(cell, in_size, hidden_size, num_layers, False, dropout if num_layers > 1 else 0.0)
@@ -119,8 +120,12 @@ class Captioner(TaskModule):
         if self.encoder is None:
             z = torch.zeros(images.size(0), 1, self.hparams.feature_dim, device=self.device)
             return z[:, 0], z
-        memory = self.encoder(images)
-        return memory.mean(1), memory
+        memory = self.encoder(images)                                   # [B, S, D], S = g x g regions
+        B, S, D = memory.shape
+        g = int(round(S ** 0.5))
+        # A 2x2 summary of the grid, not its mean: "where" survives into the vector (like a CNN's fc layer).
+        quads = F.adaptive_avg_pool2d(memory.transpose(1, 2).reshape(B, D, g, g), 2).flatten(1)
+        return F.relu(self.summary(quads)), memory
 
     def _read(self, h, memory, keys=None):
         """Decoder outputs h [B, (T,) H] -> logits, attention weights (None without attention)."""
