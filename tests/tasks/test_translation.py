@@ -1,0 +1,101 @@
+"""Translation end to end on the generated dates task: train, test (greedy + beam), predict, bad input."""
+import json
+
+import pytest
+
+from tests.conftest import FAST, run_cli
+
+SMALL = ["task=translation", "data=dates_fixture", "data.fixture_size=2400", "model.hidden_size=64",
+         "model.embed_dim=32", "model.num_heatmaps=2", "trainer.max_epochs=10", "optim.lr=0.005"]
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory):
+    run = tmp_path_factory.mktemp("translation_run")
+    p = run_cli("rnn-train", *SMALL, *FAST, f"paths.output_dir={run}")
+    assert p.returncode == 0, p.stderr[-3000:]
+    return run, json.loads((run / "results.json").read_text())
+
+
+def test_train_reports_bleu_chrf_greedy_and_beam(trained):
+    run, res = trained
+    t = res["test"]
+    for k in ("bleu", "chrf", "bleu_beam1", "chrf_beam1", "loss", "acc"):
+        assert k in t
+    # dates -> ISO form is learnable in a few epochs: far above copying the source
+    assert t["chrf"] > 60 and t["chrf"] > res["baselines"]["copy_source"]["chrf"] + 30
+    sig = res["sacrebleu"]["beam5"]
+    assert "nrefs:1" in sig["bleu_signature"] and "version:" in sig["chrf_signature"]
+    sizes = res["split_sizes"]
+    assert sizes["pairs_before_filter"] == 2400 and sizes["train"] + sizes["val"] + sizes["test"] <= 2400
+    assert set(res["bleu_by_source_length"]) == {"beam1", "beam5"}
+    for key in ("bleu_by_length", "attention_heatmaps"):
+        assert (run / res["images"][key].split("/")[-1]).is_file()
+
+
+def test_predict_text_file_beam_and_errors(trained, tmp_path):
+    run, _ = trained
+    ckpt = run / "checkpoints" / "best.ckpt"
+    base = ["task=translation", "data=dates_fixture", f"ckpt={ckpt}"]
+    p = run_cli("rnn-predict", *base, "text='3 de marzo de 2021'", "beam=5")
+    assert p.returncode == 0, p.stderr
+    out = p.stdout.strip().splitlines()[-1].replace(" ", "")
+    assert len(out) >= 8 and out[:2] in ("19", "20")  # an ISO-looking date
+    lines = tmp_path / "in.txt"
+    lines.write_text("March 3, 2021\n12. Mai 1999\n", encoding="utf-8")
+    p = run_cli("rnn-predict", *base, f"file={lines}")
+    assert p.returncode == 0 and len(p.stdout.strip().splitlines()) == 2, p.stderr
+    # unknown characters are <unk>, never a crash
+    p = run_cli("rnn-predict", *base, "text='☃☃ 3 mars 2021'")
+    assert p.returncode == 0 and "<unk>" in p.stdout, p.stderr
+    # empty source
+    p = run_cli("rnn-predict", *base, "text=' '")
+    assert p.returncode == 2 and "empty" in p.stderr and "Traceback" not in p.stderr
+    # too long: an error by default, a warning with too_long=truncate
+    long = " ".join(["marzo"] * 60)
+    p = run_cli("rnn-predict", *base, f"text='{long}'")
+    assert p.returncode == 2 and "limit" in p.stderr and "Traceback" not in p.stderr
+    p = run_cli("rnn-predict", *base, f"text='{long}'", "too_long=truncate")
+    assert p.returncode == 0 and "truncated" in p.stdout, p.stderr
+
+
+def test_parallel_source_from_two_files_and_tsv(tmp_path, data_dir):
+    from tasks.translation.data import TranslationDataModule, generated_dates
+    df = generated_dates(200, seed=1)
+    (tmp_path / "a.txt").write_text("\n".join(df["src"]), encoding="utf-8")
+    (tmp_path / "b.txt").write_text("\n".join(df["tgt"]), encoding="utf-8")
+    dm = TranslationDataModule("parallel", src_file=tmp_path / "a.txt", tgt_file=tmp_path / "b.txt",
+                               src_vocab_size=200, tgt_vocab_size=40, min_frequency=1)
+    dm.setup()
+    assert sum(len(v) for v in dm.splits.values()) == 200
+    df.to_csv(tmp_path / "p.tsv", sep="\t", index=False)
+    dm2 = TranslationDataModule("parallel", path=tmp_path / "p.tsv", src_vocab_size=200, tgt_vocab_size=40,
+                                min_frequency=1)
+    dm2.setup()
+    # grouped by date: no date in two splits
+    groups = [set(v["tgt"]) for v in dm2.splits.values()]
+    assert not (groups[0] & groups[1]) and not (groups[0] & groups[2]) and not (groups[1] & groups[2])
+    (tmp_path / "c.txt").write_text("one\ntwo\n", encoding="utf-8")
+    from rnnsuite.data import DataError
+    with pytest.raises(DataError, match="aligned"):
+        TranslationDataModule("parallel", src_file=tmp_path / "a.txt", tgt_file=tmp_path / "c.txt").setup()
+    with pytest.raises(DataError, match="needs data.path"):
+        TranslationDataModule("parallel").setup()
+
+
+def test_normalisation():
+    from tasks.translation.data import normalise
+    assert normalise("EN el principio crió Dios") == "En el principio crió Dios"
+    assert normalise("SUBIÓ, pues, Abram") == "Subió, pues, Abram"
+    assert normalise("¶ And  God said, [but] the \\nd LORD") == "And God said, but the LORD"
+    assert normalise("LORD, how long") == "LORD, how long"
+
+
+def test_split_by_group_is_deterministic_and_whole():
+    from tasks.translation.data import split_by_group
+    groups = [f"g{i // 3}" for i in range(300)]
+    a, b = split_by_group(groups, 0.1, 0.1, 0), split_by_group(groups, 0.1, 0.1, 0)
+    assert (a == b).all()
+    for g in set(groups):
+        assert len({s for s, gg in zip(a, groups) if gg == g}) == 1
+    assert (a == "test").sum() == 30 and (a == "val").sum() == 30
