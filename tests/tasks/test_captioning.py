@@ -168,7 +168,7 @@ def test_bad_images_are_clear_errors(trained, tmp_path):
     run, _ = trained
     ckpt = run / "checkpoints" / "best.ckpt"
     from PIL import Image
-    Image.fromarray(np.zeros((30, 30), dtype=np.uint8)).save(tmp_path / "ok.png")
+    Image.fromarray((np.random.default_rng(0).random((64, 64)) * 255).astype("uint8")).save(tmp_path / "ok.png")
     data = (tmp_path / "ok.png").read_bytes()
     (tmp_path / "empty.png").write_bytes(b"")
     (tmp_path / "text.png").write_text("just some text")
