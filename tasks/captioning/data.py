@@ -247,6 +247,10 @@ def read_image(path, channels, size):
                 im = im.resize((size, size), Image.BILINEAR)
             arr = np.array(im, dtype=np.uint8)  # a writable copy (torch.from_numpy warns on read-only)
     except UnidentifiedImageError:
+        # A known image signature that PIL cannot open is a damaged file, not a wrong kind of file.
+        head = path.read_bytes()[:8]
+        if head.startswith((b"\x89PNG", b"\xff\xd8", b"GIF8", b"BM", b"II*\x00", b"MM\x00*")):
+            raise DataError(f"{path} is corrupt or truncated: PIL cannot identify it") from None
         raise DataError(f"{path} is not an image file PIL can read") from None
     except (OSError, SyntaxError, ValueError) as e:
         raise DataError(f"{path} is corrupt or truncated: {str(e).splitlines()[0][:120]}") from None
