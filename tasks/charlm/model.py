@@ -68,15 +68,6 @@ class CharLM(TaskModule):
         self.log_split(split, {"loss": loss, "bpc": loss / math.log(2)}, batch_size=n)
         return loss
 
-    def training_step(self, batch, _):
-        return self._step(batch, "train")
-
-    def validation_step(self, batch, _):
-        self._step(batch, "val")
-
-    def test_step(self, batch, _):
-        self._step(batch, "test")
-
     def on_validation_epoch_start(self):
         self.carry.pop("val", None)
 

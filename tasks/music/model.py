@@ -39,15 +39,6 @@ class MusicRNN(TaskModule):
         self.log_split(split, {"loss": nll, "nll": nll}, batch_size=int(frames))
         return nll
 
-    def training_step(self, batch, _):
-        return self._step(batch, "train")
-
-    def validation_step(self, batch, _):
-        self._step(batch, "val")
-
-    def test_step(self, batch, _):
-        self._step(batch, "test")
-
     # ------------------------------------------------------------------ generation
     @torch.no_grad()
     def generate(self, length=64, temperature=1.0, seed=0):

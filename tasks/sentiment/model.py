@@ -39,15 +39,6 @@ class SentimentClassifier(TaskModule):
             self._outputs[split].append((pred.cpu(), batch["labels"].cpu()))
         return loss
 
-    def training_step(self, batch, _):
-        return self._step(batch, "train")
-
-    def validation_step(self, batch, _):
-        self._step(batch, "val")
-
-    def test_step(self, batch, _):
-        self._step(batch, "test")
-
     def _epoch_f1(self, split):
         if self._outputs[split]:
             pred, gold = (torch.cat(x) for x in zip(*self._outputs[split]))

@@ -31,15 +31,6 @@ class AddingModel(TaskModule):
                        batch_size=len(y))
         return loss
 
-    def training_step(self, batch, _):
-        return self._step(batch, "train")
-
-    def validation_step(self, batch, _):
-        self._step(batch, "val")
-
-    def test_step(self, batch, _):
-        self._step(batch, "test")
-
     def grad_norms(self, x, y):
         return grad_norm_through_time(self.encoder.stack, x.to(self.device),
                                       lambda h: F.mse_loss(self.head(h).squeeze(-1), y.to(self.device)))

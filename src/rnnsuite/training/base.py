@@ -50,6 +50,17 @@ class TaskModule(pl.LightningModule):
         if "grad_2.0_norm_total" in norms:
             self.log("train/grad_norm", norms["grad_2.0_norm_total"], on_step=True, on_epoch=False)
 
+    # ------------------------------------------------------------------ steps
+    # A task whose train / val / test steps differ only by split defines `_step(batch, split)`.
+    def training_step(self, batch, batch_idx):
+        return self._step(batch, "train")
+
+    def validation_step(self, batch, batch_idx):
+        self._step(batch, "val")
+
+    def test_step(self, batch, batch_idx):
+        self._step(batch, "test")
+
     # ------------------------------------------------------------------ logging helpers
     def log_split(self, split, metrics, batch_size=None, prog_bar=True):
         for k, v in metrics.items():
