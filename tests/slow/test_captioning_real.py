@@ -37,7 +37,7 @@ def test_scenes_come_from_the_right_images(raw):
     for split, (canvases, captions, contents) in out.items():
         px, py = pools[split]
         for canvas, refs, items in zip(canvases, captions, contents):
-            for r, c, cls, idx, y, x in items:
+            for _r, _c, cls, idx, y, x in items:
                 assert py[idx] == cls and np.array_equal(canvas[0, y:y + 28, x:x + 28], px[idx])
             truth = tuple(sorted((k, sum(it[2] == k for it in items)) for k in {it[2] for it in items}))
             assert all(caption_content(ref) == truth for ref in refs)
