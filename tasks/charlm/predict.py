@@ -1,19 +1,11 @@
 """`rnn-predict task=charlm ckpt=... prime="ROMEO:" length=500 temperature=0.8 top_k=20`: generated text."""
 from pathlib import Path
 
-from rnnsuite.cli.common import UserError
+from rnnsuite.cli.common import UserError, generation_args
 
 
 def predict(model, cfg):
-    try:
-        length = int(cfg.length)
-        temperature = float(cfg.temperature)
-    except (TypeError, ValueError):
-        raise UserError(f"length and temperature must be numbers, got {cfg.length!r} and {cfg.temperature!r}") from None
-    if length <= 0:
-        raise UserError(f"length must be a positive number of characters, got {length}")
-    if temperature <= 0:
-        raise UserError(f"temperature must be > 0 (lower is more conservative), got {temperature}")
+    length, temperature = generation_args(cfg, "characters")
     if cfg.top_k is not None and int(cfg.top_k) <= 0:
         raise UserError(f"top_k must be a positive integer or null, got {cfg.top_k}")
     prime = "" if cfg.prime is None else str(cfg.prime)

@@ -2,7 +2,7 @@
 as a MIDI file and a piano-roll PNG (out=PATH gives the file stem; default: the predict run folder)."""
 from pathlib import Path
 
-from rnnsuite.cli.common import UserError
+from rnnsuite.cli.common import generation_args
 
 from .render import describe, plot_roll, write_midi
 
@@ -18,14 +18,7 @@ def output_stem(cfg):
 
 
 def predict(model, cfg):
-    try:
-        length, temperature = int(cfg.length), float(cfg.temperature)
-    except (TypeError, ValueError):
-        raise UserError(f"length and temperature must be numbers, got {cfg.length!r} and {cfg.temperature!r}") from None
-    if length <= 0:
-        raise UserError(f"length must be a positive number of time steps, got {length}")
-    if temperature <= 0:
-        raise UserError(f"temperature must be > 0, got {temperature}")
+    length, temperature = generation_args(cfg, "time steps")
     roll = model.full_roll(model.generate(length, temperature, cfg.seed))
     res = model.hparams.data_state["resolution"]
     stem = output_stem(cfg)

@@ -136,3 +136,16 @@ def log_images(loggers, images):
 # Optuna's sweeper wants "maximize"/"minimize"; the monitor says "max"/"min".
 OmegaConf.register_new_resolver("sweep_direction", lambda mode: "maximize" if mode == "max" else "minimize",
                                 replace=True)
+
+
+def generation_args(cfg, unit):
+    """`length` and `temperature` of a generating predict call, checked: (int > 0, float > 0)."""
+    try:
+        length, temperature = int(cfg.length), float(cfg.temperature)
+    except (TypeError, ValueError):
+        raise UserError(f"length and temperature must be numbers, got {cfg.length!r} and {cfg.temperature!r}") from None
+    if length <= 0:
+        raise UserError(f"length must be a positive number of {unit}, got {length}")
+    if temperature <= 0:
+        raise UserError(f"temperature must be > 0 (lower is more conservative), got {temperature}")
+    return length, temperature
