@@ -15,9 +15,12 @@ markup removed; a verse-initial drop-cap word in capitals ("EN el principio", "E
 capitalised ("En el principio") - except the KJV's small-capital divine names (LORD, GOD, JEHOVAH), which stay.
 Nothing else: 1909 spelling ("fué", "á") is kept, since it is the reference the model is scored on.
 
-Length filter: pairs with more than `max_src_words` / `max_tgt_words` words are dropped from all three splits
-(so the test set covers the same length range the model trained on); `max_src_tokens` is the model's hard
-limit on a BPE-tokenised source, also used at prediction time.
+Length filter: pairs with more than `max_src_words` / `max_tgt_words` words are dropped from train and val.
+The test split takes every pair of its chapters up to `test_max_src_words` / `test_max_tgt_words` (null: the
+training filter), so it also holds sentences longer than any seen in training - the setting of Bahdanau et
+al.'s BLEU-by-length plot. Groups are assigned to splits from the filtered pairs, so the test limits never
+change the train split. `max_src_tokens` is the model's hard limit on a BPE-tokenised source (longer test
+sources are cut to it), also used at prediction time.
 
 Tokenisation: one BPE tokenizer per side (HF tokenizers), trained on the train split only.
 """
@@ -106,7 +109,7 @@ class TranslationDataModule(TaskDataModule):
                  src_lang="en", tgt_lang="es", path=None, src_file=None, tgt_file=None,
                  src_vocab_size=6000, tgt_vocab_size=6000, min_frequency=2, lowercase=False,
                  max_src_words=25, max_tgt_words=35, max_src_tokens=100, max_tgt_tokens=120,
-                 fixture_size=3000, num_workers=0):
+                 test_max_src_words=None, test_max_tgt_words=None, fixture_size=3000, num_workers=0):
         super().__init__(batch_size, num_workers)
         self.source, self.split_seed, self.val_frac, self.test_frac = source, split_seed, val_frac, test_frac
         self.src_lang, self.tgt_lang = src_lang, tgt_lang
@@ -115,6 +118,8 @@ class TranslationDataModule(TaskDataModule):
         self.min_frequency, self.lowercase = min_frequency, lowercase
         self.max_src_words, self.max_tgt_words = max_src_words, max_tgt_words
         self.max_src_tokens, self.max_tgt_tokens = max_src_tokens, max_tgt_tokens
+        self.test_max_src_words = max_src_words if test_max_src_words is None else test_max_src_words
+        self.test_max_tgt_words = max_tgt_words if test_max_tgt_words is None else test_max_tgt_words
         self.fixture_size = fixture_size
         self.splits = None
 
@@ -171,14 +176,17 @@ class TranslationDataModule(TaskDataModule):
         df = pd.DataFrame({"src": df["src"].map(normalise), "tgt": df["tgt"].map(normalise),
                            "group": df["group"].astype(str)})
         self.raw_pairs = len(df)
-        df = df[(df["src"].str.len() > 0) & (df["tgt"].str.len() > 0)]
-        n_src, n_tgt = df["src"].str.split().str.len(), df["tgt"].str.split().str.len()
-        df = df[(n_src <= self.max_src_words) & (n_tgt <= self.max_tgt_words)].reset_index(drop=True)
+        full = df[(df["src"].str.len() > 0) & (df["tgt"].str.len() > 0)]
+        n_src, n_tgt = full["src"].str.split().str.len(), full["tgt"].str.split().str.len()
+        df = full[(n_src <= self.max_src_words) & (n_tgt <= self.max_tgt_words)].reset_index(drop=True)
         if len(df) < 10:
             raise DataError(f"only {len(df)} pairs are left after the length filter "
                             f"(max_src_words={self.max_src_words}, max_tgt_words={self.max_tgt_words})")
         where = split_by_group(df["group"].tolist(), self.val_frac, self.test_frac, self.split_seed)
         self.splits = {k: df[where == k].reset_index(drop=True) for k in ("train", "val", "test")}
+        test_groups = set(self.splits["test"]["group"])
+        self.splits["test"] = full[full["group"].isin(test_groups) & (n_src <= self.test_max_src_words)
+                                   & (n_tgt <= self.test_max_tgt_words)].reset_index(drop=True)
         if self._state is None:
             train = self.splits["train"]
             src_tk = TextTokenizer.train(train["src"], "bpe", self.src_vocab_size, self.min_frequency, self.lowercase)

@@ -33,10 +33,12 @@ def test_eval_reproduces_test_metrics(trained):
     run, _ = trained
     out = run / "eval.json"
     proc = run_cli("rnn-eval", "task=sentiment", "data=sentiment_fixture", f"ckpt={run}/checkpoints/best.ckpt",
-                   f"out={out}")
+                   f"out={out}", f"hydra.run.dir={run / 'eval'}")
     assert proc.returncode == 0, proc.stderr[-3000:]
     res = json.loads((run / "results.json").read_text())
     assert json.loads(out.read_text())["test"]["acc"] == pytest.approx(res["test"]["acc"])
+    again = json.loads((run / "eval" / "results.json").read_text())
+    assert again["test"]["acc"] == pytest.approx(res["test"]["acc"]) and "tfidf_logreg" in again["baselines"]
 
 
 def test_predict_text_and_file(trained, tmp_path):

@@ -33,6 +33,18 @@ def test_train_reports_bleu_chrf_greedy_and_beam(trained):
         assert (run / res["images"][key].split("/")[-1]).is_file()
 
 
+def test_eval_writes_results_and_plots(trained):
+    """rnn-eval on the trained checkpoint: the same test figures, and the bucket plot in its own run folder."""
+    run, res = trained
+    out = run / "eval"
+    p = run_cli("rnn-eval", "task=translation", "data=dates_fixture", "data.fixture_size=2400",
+                f"ckpt={run}/checkpoints/best.ckpt", f"hydra.run.dir={out}")
+    assert p.returncode == 0, p.stderr[-3000:]
+    again = json.loads((out / "results.json").read_text())
+    assert again["test"]["chrf"] == pytest.approx(res["test"]["chrf"], abs=1e-4)
+    assert again["split_sizes"] == res["split_sizes"] and (out / "bleu_by_length.png").is_file()
+
+
 def test_predict_text_file_beam_and_errors(trained, tmp_path):
     run, _ = trained
     ckpt = run / "checkpoints" / "best.ckpt"
@@ -99,3 +111,22 @@ def test_split_by_group_is_deterministic_and_whole():
     for g in set(groups):
         assert len({s for s, gg in zip(a, groups) if gg == g}) == 1
     assert (a == "test").sum() == 30 and (a == "val").sum() == 30
+
+
+def test_test_split_keeps_longer_pairs_of_its_groups_and_train_is_unchanged(tmp_path, data_dir):
+    """test_max_*_words adds the test chapters' longer pairs; the train and val splits stay the same."""
+    import pandas as pd
+    from tasks.translation.data import TranslationDataModule
+    rows = [{"src": " ".join(["w"] * (3 + (i % 7) * 4)), "tgt": f"t{i} x", "group": f"c{i // 5}"} for i in range(400)]
+    pd.DataFrame(rows).to_csv(tmp_path / "p.tsv", sep="\t", index=False)
+    kw = dict(path=tmp_path / "p.tsv", src_vocab_size=50, tgt_vocab_size=50, min_frequency=1, max_src_words=12,
+              val_frac=0.1, test_frac=0.1)
+    short = TranslationDataModule("parallel", **kw)
+    longer = TranslationDataModule("parallel", test_max_src_words=100, **kw)
+    short.setup(), longer.setup()
+    for split in ("train", "val"):
+        assert short.splits[split].equals(longer.splits[split])
+    n = longer.splits["test"]["src"].str.split().str.len()
+    assert short.splits["test"]["src"].str.split().str.len().max() <= 12 and n.max() > 12
+    assert set(longer.splits["test"]["group"]) == set(short.splits["test"]["group"])
+    assert set(short.splits["test"]["src"]) <= set(longer.splits["test"]["src"])
