@@ -55,7 +55,8 @@ class CharLM(TaskModule):
         if k1 < x.size(1):  # the rest of the window continues from the carried point, with gradients
             h_rest, _ = self.rnn(e[:, k1:], state=carry)
             h = torch.cat([h, h_rest], 1)
-        logits = self.head(self.drop(h[:, first:]))
+        with torch.autocast(h.device.type, enabled=False):  # under bf16/16-mixed: the scored softmax in float32
+            logits = self.head(self.drop(h[:, first:]).float())
         loss = F.cross_entropy(logits.reshape(-1, logits.size(-1)), y[:, first:].reshape(-1))
         return loss, detach_state(carry), y[:, first:].numel()
 
