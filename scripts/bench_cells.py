@@ -1,6 +1,7 @@
 """Cell throughput, as ratios taken in one run (the machine is noisy; ratios hold, seconds don't).
 
-Prints, per cell: fused vs step tokens/s (forward + backward), and the fused cell's achieved FLOP/s as a
+Prints, per cell: fused vs step tokens/s (forward + backward), the fused cell under bf16 autocast vs float32
+(what `trainer.precision=bf16-mixed` buys on this CPU), and the fused cell's achieved FLOP/s as a
 fraction of this machine's measured matmul peak at the same sizes. Also: a Lightning training step vs a
 bare PyTorch loop on the same model and batches.
 
@@ -46,6 +47,11 @@ def cell_rates(cell, args):
             y, _ = stack(x)
             y.sum().backward()
         out[backend] = args.batch * args.seq / timed(fwd_bwd, args.repeats)
+        if backend == "fused":
+            def fwd_bwd_bf16(stack=stack):
+                with torch.autocast("cpu", dtype=torch.bfloat16):
+                    fwd_bwd(stack)
+            out["fused_bf16"] = args.batch * args.seq / timed(fwd_bwd_bf16, args.repeats)
     # forward-only FLOPs of the fused kernel: input and recurrent matmuls, 2 * B * T * G*H * (I + H)
     stack = RecurrentStack(cell, args.hidden, args.hidden)
     with torch.no_grad():
@@ -102,12 +108,13 @@ def main():
     args = ap.parse_args()
     print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, batch {args.batch}, "
           f"seq {args.seq}, hidden {args.hidden}")
-    print(f"{'cell':5s} {'fused tok/s':>12s} {'step tok/s':>11s} {'fused/step':>10s} {'fused fwd / matmul peak':>24s}")
+    print(f"{'cell':5s} {'fused tok/s':>12s} {'step tok/s':>11s} {'fused/step':>10s} {'bf16/fp32':>10s} "
+          f"{'fused fwd / matmul peak':>24s}")
     for cell in ("rnn", "lstm", "gru"):
         r = cell_rates(cell, args)
         peak = matmul_peak(args.batch, args.hidden, GATES[cell], args.repeats)
         print(f"{cell:5s} {r['fused']:12.0f} {r['step']:11.0f} {r['fused'] / r['step']:10.2f} "
-              f"{r['fused_fwd_flops'] / peak:24.2f}")
+              f"{r['fused_bf16'] / r['fused']:10.2f} {r['fused_fwd_flops'] / peak:24.2f}")
     bare, light = lightning_vs_bare(args)
     print(f"lightning fit / bare loop, one epoch of 40 LSTM batches: {light / bare:.2f}")
 
