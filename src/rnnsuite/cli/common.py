@@ -103,6 +103,26 @@ def write_json(path, obj):
     os.replace(tmp, path)
 
 
+def test_metrics(out):
+    """`trainer.test`'s {"test/bpc": ...} as {"bpc": float}."""
+    return {k.split("/", 1)[1]: float(v) for k, v in out.items() if k.startswith("test/")}
+
+
+def report(model, dm, run_dir, head, test, baselines, num_examples, images=None):
+    """After a test: the task's extra results and plots, predictions.txt and results.json in the run folder,
+    then the metrics table and a few predictions on the terminal. Returns what results.json holds."""
+    extra = model.extra_results(dm, run_dir)
+    images = {**extra.pop("images", {}), **(images or {})}
+    examples = model.examples(dm, n=num_examples)
+    (run_dir / "predictions.txt").write_text("\n".join(examples) + "\n")
+    results = {**head, "test": test, "baselines": baselines, **extra,
+               "images": {k: str(v) for k, v in images.items()}}
+    write_json(run_dir / "results.json", results)
+    print_results(head["task"], test, baselines, examples)
+    print(f"run folder: {run_dir}")
+    return results
+
+
 def print_results(task, test, baselines, examples=()):
     """A table of the model's test metrics next to every baseline's, then a few predictions."""
     from rich.console import Console

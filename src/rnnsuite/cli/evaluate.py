@@ -11,7 +11,7 @@ import pytorch_lightning as pl
 from hydra.core.hydra_config import HydraConfig
 from hydra.utils import instantiate
 
-from .common import CONF_DIR, friendly, load_checkpoint, print_results, setup_env, write_json
+from .common import CONF_DIR, friendly, load_checkpoint, report, setup_env, test_metrics
 
 
 @friendly
@@ -24,18 +24,11 @@ def evaluate(cfg):
     dm.setup("test")
     trainer = pl.Trainer(accelerator=cfg.get("accelerator", "auto"), devices=1, logger=False,
                          enable_checkpointing=False)
-    out = trainer.test(model, datamodule=dm, verbose=False)[0]
-    test = {k.split("/", 1)[1]: float(v) for k, v in out.items() if k.startswith("test/")}
+    test = test_metrics(trainer.test(model, datamodule=dm, verbose=False)[0])
     baselines = dm.baselines() if cfg.baselines else {}
     run_dir = Path(HydraConfig.get().runtime.output_dir)
     run_dir.mkdir(parents=True, exist_ok=True)
-    extra = model.extra_results(dm, run_dir)
-    extra["images"] = {k: str(v) for k, v in extra.get("images", {}).items()}
-    examples = model.examples(dm, n=cfg.num_examples)
-    write_json(run_dir / "results.json", {"task": cfg.task.name, "ckpt": str(cfg.ckpt), "test": test,
-                                          "baselines": baselines, **extra})
-    print_results(cfg.task.name, test, baselines, examples)
-    print(f"run folder: {run_dir}")
+    report(model, dm, run_dir, {"task": cfg.task.name, "ckpt": str(cfg.ckpt)}, test, baselines, cfg.num_examples)
     if cfg.get("out"):
         Path(cfg.out).write_text(json.dumps({"task": cfg.task.name, "ckpt": cfg.ckpt, "test": test}, indent=2))
     return test

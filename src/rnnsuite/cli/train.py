@@ -9,8 +9,8 @@ from hydra.utils import instantiate
 from omegaconf import OmegaConf
 
 from ..plots import learning_curves
-from .common import (CONF_DIR, build_callbacks, build_loggers, friendly, log_images, plain, print_results,
-                     setup_env, write_json)
+from .common import (CONF_DIR, build_callbacks, build_loggers, friendly, log_images, plain, report, setup_env,
+                     test_metrics)
 
 
 def build(cfg):
@@ -37,26 +37,16 @@ def train(cfg):
     trainer.fit(model, datamodule=dm, ckpt_path=cfg.get("resume"))
     ckpt_cb = trainer.checkpoint_callback
     best = ckpt_cb.best_model_path if ckpt_cb is not None and ckpt_cb.best_model_path else None
-    test = trainer.test(model, datamodule=dm, ckpt_path=best or None, verbose=False)[0]
-    test = {k.split("/", 1)[1]: float(v) for k, v in test.items() if k.startswith("test/")}
+    test = test_metrics(trainer.test(model, datamodule=dm, ckpt_path=best or None, verbose=False)[0])
     if trainer.global_rank != 0:
         return test
     baselines = dm.baselines() if cfg.get("baselines", True) else {}
-    extra = model.extra_results(dm, run_dir)
-    examples = model.examples(dm, n=cfg.get("num_examples", 5))
-    images = dict(extra.pop("images", {}))
     curves = learning_curves(run_dir / "csv" / "metrics.csv", run_dir / "learning_curves.png", cfg.monitor.metric)
-    if curves:
-        images["learning_curves"] = curves
-    log_images(loggers, images)
-    (run_dir / "predictions.txt").write_text("\n".join(examples) + "\n")
-    results = {"task": cfg.task.name, "cell": cfg.cell.type, "seed": cfg.seed, "test": test,
-               "baselines": baselines, **extra, "best_checkpoint": best, "run_dir": str(run_dir),
-               "minutes": round((time.time() - started) / 60, 2),
-               "images": {k: str(v) for k, v in images.items()}}
-    write_json(run_dir / "results.json", results)
-    print_results(cfg.task.name, test, baselines, examples)
-    print(f"run folder: {run_dir}")
+    head = {"task": cfg.task.name, "cell": cfg.cell.type, "seed": cfg.seed, "best_checkpoint": best,
+            "run_dir": str(run_dir), "minutes": round((time.time() - started) / 60, 2)}
+    results = report(model, dm, run_dir, head, test, baselines, cfg.get("num_examples", 5),
+                     images={"learning_curves": curves} if curves else None)
+    log_images(loggers, results["images"])
     # What a sweep optimises: the monitored validation metric of the best checkpoint.
     return float(ckpt_cb.best_model_score) if ckpt_cb is not None and ckpt_cb.best_model_score is not None else None
 

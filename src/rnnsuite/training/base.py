@@ -4,12 +4,24 @@ It owns what is common to all tasks: the optimiser and LR schedule from config, 
 (clipping itself is the Trainer's `gradient_clip_val`), `split/metric` names, the task tag written into
 each checkpoint, and the hooks the CLI calls for results and human-readable examples.
 """
+import math
+
 import pytorch_lightning as pl
 import torch
+from pytorch_lightning.callbacks import Timer
 from pytorch_lightning.utilities import grad_norm
 
 OPTIMIZERS = {"adam": torch.optim.Adam, "adamw": torch.optim.AdamW, "sgd": torch.optim.SGD,
               "rmsprop": torch.optim.RMSprop}
+
+
+def budget_cosine(step, warmup, total, time_used=0.0):
+    """LR factor: linear warmup over `warmup` steps, then a cosine to 0 over whichever budget runs out first,
+    the remaining steps or the wall-clock (`time_used`: the fraction of trainer.max_time spent)."""
+    if step < warmup:
+        return (step + 1) / warmup
+    done = max((step - warmup) / max(1, total - warmup), time_used)
+    return 0.5 * (1 + math.cos(math.pi * min(1.0, done)))
 
 
 class TaskModule(pl.LightningModule):
@@ -37,12 +49,24 @@ class TaskModule(pl.LightningModule):
             cos = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=max(1, total - warmup))
             s = torch.optim.lr_scheduler.SequentialLR(opt, [warm, cos], milestones=[max(1, warmup)])
             return {"optimizer": opt, "lr_scheduler": {"scheduler": s, "interval": "step"}}
+        if sched == "cosine_budget":  # anneals to 0 exactly when max_time (or max_epochs) ends the run
+            total = self.trainer.estimated_stepping_batches
+            timer = next((cb for cb in self.trainer.callbacks if isinstance(cb, Timer)), None)
+
+            def factor(step):
+                left = timer.time_remaining() if timer is not None else None
+                used = 0.0 if left is None else timer.time_elapsed() / (timer.time_elapsed() + left)
+                if self.trainer.world_size > 1:  # every process must use the same lr: rank 0's clock
+                    used = self.trainer.strategy.broadcast(used)
+                return budget_cosine(step, warmup, total, used)
+            s = torch.optim.lr_scheduler.LambdaLR(opt, factor)
+            return {"optimizer": opt, "lr_scheduler": {"scheduler": s, "interval": "step"}}
         if sched == "plateau":
             monitor = getattr(self, "monitor", "val/loss")
             mode = getattr(self, "monitor_mode", "min")
             s = torch.optim.lr_scheduler.ReduceLROnPlateau(opt, mode=mode, factor=0.5, patience=patience)
             return {"optimizer": opt, "lr_scheduler": {"scheduler": s, "monitor": monitor, "interval": "epoch"}}
-        raise ValueError(f"unknown scheduler {sched!r}; choose none, cosine or plateau")
+        raise ValueError(f"unknown scheduler {sched!r}; choose none, cosine, cosine_budget or plateau")
 
     def on_before_optimizer_step(self, optimizer):
         # Logged before the Trainer clips, so the curve shows exploding gradients as they happen.
