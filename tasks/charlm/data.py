@@ -156,6 +156,15 @@ class StreamWindows(torch.utils.data.IterableDataset):
         self.num_windows = (L - 1 - k2) // k1 + 1
         self.per_epoch = min(per_epoch or self.num_windows, self.num_windows)
         self.cursor, self.carry_over = 0, carry_over
+        self.shards = 1
+
+    def shard(self, rank, world):
+        """Data parallelism (DDP): keep streams rank, rank + world, ... of this split, once."""
+        if self.shards == 1 and world > 1:
+            if self.streams.size(0) % world:
+                raise DataError(f"{self.streams.size(0)} streams do not split evenly over {world} processes; "
+                                "use a batch_size (and eval_batch_size) divisible by the number of processes")
+            self.streams, self.shards = self.streams[rank::world], world
 
     def __len__(self):
         return self.per_epoch
@@ -222,6 +231,8 @@ class CharLMDataModule(TaskDataModule):
         return {"vocab_size": len(self.chars) + 1}
 
     def _loader(self, split):
+        if self.trainer is not None:  # under DDP each process reads its own share of the streams
+            self.windows[split].shard(self.trainer.global_rank, self.trainer.world_size)
         return torch.utils.data.DataLoader(self.windows[split], batch_size=None)
 
     def train_dataloader(self):

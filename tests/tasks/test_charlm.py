@@ -164,3 +164,30 @@ def test_train_then_predict_on_fixture(tmp_path, data_dir):
     bad = run_cli("rnn-train", "task=charlm", "data=text", f"data.path={empty}", *FAST,
                   f"hydra.run.dir={tmp_path / 'r2'}", f"paths.output_dir={tmp_path / 'r2'}")
     assert bad.returncode == 2 and "empty" in bad.stderr and "Traceback" not in bad.stderr
+
+
+def test_streams_shard_evenly_over_processes():
+    w = StreamWindows(torch.arange(1, 4 * 30 + 1), batch_size=4, k1=5, k2=5)
+    full = w.window(2)["tokens"]
+    w.shard(1, 2)
+    torch.testing.assert_close(w.window(2)["tokens"], full[1::2])  # rank 1 of 2: streams 1 and 3
+    w.shard(1, 2)
+    assert w.streams.size(0) == 2                                     # sharding happens once
+    with pytest.raises(DataError, match="divisible"):
+        StreamWindows(torch.arange(1, 91), batch_size=3, k1=5, k2=5).shard(0, 2)
+
+
+def test_two_process_ddp_run_scores_the_test_split_like_one_process(tmp_path, data_dir):
+    run = tmp_path / "ddp"
+    r = run_cli("rnn-train", "task=charlm", "data=charlm_fixture", *FAST, "trainer.max_epochs=2",
+                "model.hidden_size=32", "trainer=ddp", "trainer.devices=2", "trainer.accelerator=cpu",
+                "trainer.precision=32-true",
+                f"hydra.run.dir={run}", f"paths.output_dir={run}")
+    assert r.returncode == 0, r.stderr[-2000:]
+    res = json.loads((run / "results.json").read_text())
+    out = tmp_path / "eval.json"
+    ev = run_cli("rnn-eval", "task=charlm", "data=charlm_fixture", f"ckpt={res['best_checkpoint']}", f"out={out}",
+                 f"hydra.run.dir={tmp_path / 'ev'}")
+    assert ev.returncode == 0, ev.stderr[-2000:]
+    # the test metric is synced over the processes: it equals one process scoring every stream
+    assert json.loads(out.read_text())["test"]["bpc"] == pytest.approx(res["test"]["bpc"], rel=1e-5)

@@ -89,7 +89,8 @@ class TaskModule(pl.LightningModule):
     def log_split(self, split, metrics, batch_size=None, prog_bar=True):
         for k, v in metrics.items():
             self.log(f"{split}/{k}", v, batch_size=batch_size, prog_bar=prog_bar and k in ("loss", "acc"),
-                     on_step=split == "train" and k == "loss", on_epoch=True)
+                     on_step=split == "train" and k == "loss", on_epoch=True,
+                     sync_dist=self._trainer is not None and self._trainer.world_size > 1)
 
     # ------------------------------------------------------------------ checkpoint identity
     def on_save_checkpoint(self, checkpoint):
