@@ -64,10 +64,25 @@ class CharLM(TaskModule):
         state = None if batch["reset"] else self.carry.get(split)
         if state is not None and (state[0] if isinstance(state, tuple) else state).size(1) != batch["tokens"].size(0):
             state = None
+        if state is not None:  # a state restored from a checkpoint may sit on another device
+            state = tuple(s.to(batch["tokens"].device) for s in state) if isinstance(state, tuple) \
+                else state.to(batch["tokens"].device)
         loss, self.carry[split], n = self.window_loss(batch, state)
         # every scored character weighs the same, so the epoch mean is the split's exact bits per character
         self.log_split(split, {"loss": loss, "bpc": loss / math.log(2)}, batch_size=n)
         return loss
+
+    # A resumed run (rnn-train resume=...) continues the training streams from the state they had reached;
+    # the datamodule restores the window position. Under DDP each process carries its own streams' state and
+    # only rank 0's is saved, so there the streams restart from a zero state.
+    def on_save_checkpoint(self, checkpoint):
+        super().on_save_checkpoint(checkpoint)
+        if "train" in self.carry and self.trainer.world_size == 1:
+            checkpoint["charlm_train_state"] = self.carry["train"]
+
+    def on_load_checkpoint(self, checkpoint):
+        if "charlm_train_state" in checkpoint:
+            self.carry["train"] = checkpoint["charlm_train_state"]
 
     def on_validation_epoch_start(self):
         self.carry.pop("val", None)

@@ -191,3 +191,21 @@ def test_two_process_ddp_run_scores_the_test_split_like_one_process(tmp_path, da
     assert ev.returncode == 0, ev.stderr[-2000:]
     # the test metric is synced over the processes: it equals one process scoring every stream
     assert json.loads(out.read_text())["test"]["bpc"] == pytest.approx(res["test"]["bpc"], rel=1e-5)
+
+
+def test_resume_continues_the_streams_and_their_state(tmp_path, data_dir):
+    """Stopping after epoch 1 and resuming to epoch 3 trains exactly what one 3-epoch run trains: the
+    training streams continue where they stopped, from the state carried so far (not from their start)."""
+    args = ["task=charlm", "data=charlm_fixture", *FAST, "model.hidden_size=32", "trainer.precision=32-true",
+            "data.windows_per_epoch=6"]
+
+    def train(name, *extra):
+        run = tmp_path / name
+        r = run_cli("rnn-train", *args, *extra, f"hydra.run.dir={run}", f"paths.output_dir={run}")
+        assert r.returncode == 0, r.stderr[-2000:]
+        return run, json.loads((run / "results.json").read_text())
+
+    _, whole = train("whole", "trainer.max_epochs=3")
+    first, _ = train("first", "trainer.max_epochs=1")
+    _, resumed = train("resumed", "trainer.max_epochs=3", f"resume={first / 'checkpoints' / 'last.ckpt'}")
+    assert resumed["test"]["bpc"] == pytest.approx(whole["test"]["bpc"], rel=1e-5)
