@@ -193,7 +193,6 @@ class CharLMDataModule(TaskDataModule):
         self.val_frac, self.test_frac, self.split_seed = val_frac, test_frac, split_seed
         self.min_count, self.fixture_docs = min_count, fixture_docs
         self.splits = None
-        self.train_cursor = 0  # where the training streams resume (rnn-train resume=...)
 
     def prepare_data(self):
         if self.source == "shakespeare":
@@ -222,7 +221,6 @@ class CharLMDataModule(TaskDataModule):
         self.ids = {k: encode(t, self.chars) for k, t in text.items()}
         self.windows = {"train": StreamWindows(self.ids["train"], self.batch_size, self.k1, self.k2,
                                                self.windows_per_epoch)}
-        self.windows["train"].cursor = self.train_cursor % self.windows["train"].num_windows
         for split in ("val", "test"):  # evaluation: plain consecutive chunks, state carried, all scored
             B = max(1, min(self.eval_batch_size, len(self.ids[split]) // (self.eval_len + 1)))
             L = len(self.ids[split]) // B
@@ -237,9 +235,8 @@ class CharLMDataModule(TaskDataModule):
         return {"train_cursor": self.windows["train"].cursor} if self.splits is not None else {}
 
     def load_state_dict(self, state):
-        self.train_cursor = int(state.get("train_cursor", 0))
-        if self.splits is not None:
-            self.windows["train"].cursor = self.train_cursor % self.windows["train"].num_windows
+        self.setup()  # Lightning sets up before it restores; this is then a no-op
+        self.windows["train"].cursor = int(state.get("train_cursor", 0)) % self.windows["train"].num_windows
 
     def _loader(self, split):
         if self.trainer is not None:  # under DDP each process reads its own share of the streams

@@ -22,8 +22,9 @@ from rnnsuite.training import TaskModule
 from .data import UNK, decode, encode
 
 
-def detach_state(state):
-    return tuple(s.detach() for s in state) if isinstance(state, tuple) else state.detach()
+def map_state(fn, state):
+    """Apply fn to a cell state: one tensor (rnn, gru) or an (h, c) pair (lstm)."""
+    return tuple(fn(s) for s in state) if isinstance(state, tuple) else fn(state)
 
 
 class CharLM(TaskModule):
@@ -58,15 +59,14 @@ class CharLM(TaskModule):
         with torch.autocast(h.device.type, enabled=False):  # under bf16/16-mixed: the scored softmax in float32
             logits = self.head(self.drop(h[:, first:]).float())
         loss = F.cross_entropy(logits.reshape(-1, logits.size(-1)), y[:, first:].reshape(-1))
-        return loss, detach_state(carry), y[:, first:].numel()
+        return loss, map_state(torch.Tensor.detach, carry), y[:, first:].numel()
 
     def _step(self, batch, split):
         state = None if batch["reset"] else self.carry.get(split)
         if state is not None and (state[0] if isinstance(state, tuple) else state).size(1) != batch["tokens"].size(0):
             state = None
         if state is not None:  # a state restored from a checkpoint may sit on another device
-            state = tuple(s.to(batch["tokens"].device) for s in state) if isinstance(state, tuple) \
-                else state.to(batch["tokens"].device)
+            state = map_state(lambda s: s.to(batch["tokens"].device), state)
         loss, self.carry[split], n = self.window_loss(batch, state)
         # every scored character weighs the same, so the epoch mean is the split's exact bits per character
         self.log_split(split, {"loss": loss, "bpc": loss / math.log(2)}, batch_size=n)
