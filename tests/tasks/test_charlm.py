@@ -4,6 +4,7 @@ import json
 import pytest
 import torch
 
+from rnnsuite.training.precision import choose_precision
 from tasks.charlm.data import (CharLMDataModule, StreamWindows, build_vocab, decode, encode, fixture_corpus,
                                split_documents, text_corpus)
 from tasks.charlm.model import CharLM
@@ -148,6 +149,9 @@ def test_train_then_predict_on_fixture(tmp_path, data_dir):
                 "model.hidden_size=64", f"hydra.run.dir={run}", f"paths.output_dir={run}")
     assert r.returncode == 0, r.stderr[-2000:]
     res = json.loads((run / "results.json").read_text())
+    # the default precision (auto) is what this CPU runs natively, recorded and printed
+    assert res["precision"]["precision"] == choose_precision("auto", "cpu", "bf16-mixed")[0]
+    assert f"precision: {res['precision']['precision']}" in r.stdout
     # learns the fixture's structure: well below the unigram model on held-out documents
     assert res["test"]["bpc"] < res["baselines"]["unigram"]["bpc"] - 1.0
     assert len(res["sample_500"]) == len("ROMEO:") + 500

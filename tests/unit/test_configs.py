@@ -6,6 +6,7 @@ import torch
 from hydra.utils import instantiate
 
 from rnnsuite.cli.common import CONF_DIR, build_callbacks, build_loggers
+from rnnsuite.training.precision import resolve_trainer_precision
 from tests.conftest import compose
 
 CONF = Path(CONF_DIR)
@@ -28,6 +29,7 @@ def test_trainers_compose(trainer, tmp_path):
     cfg = compose(overrides=[f"trainer={trainer}"], output_dir=str(tmp_path))
     assert cfg.trainer._target_ == "pytorch_lightning.Trainer"
     if trainer == "cpu" or (trainer == "gpu" and torch.cuda.is_available()):
+        resolve_trainer_precision(cfg)  # what rnn-train does with trainer.precision=auto
         t = instantiate(cfg.trainer, logger=False, enable_progress_bar=False)
         assert t.max_epochs == cfg.trainer.max_epochs
 

@@ -9,6 +9,7 @@ from hydra.utils import instantiate
 from omegaconf import OmegaConf
 
 from ..plots import learning_curves
+from ..training.precision import resolve_trainer_precision
 from .common import (CONF_DIR, build_callbacks, build_loggers, friendly, log_images, plain, report, setup_env,
                      test_metrics)
 
@@ -28,6 +29,7 @@ def train(cfg):
     setup_env(cfg)
     run_dir = Path(cfg.paths.output_dir)
     run_dir.mkdir(parents=True, exist_ok=True)
+    precision = resolve_trainer_precision(cfg)  # trainer.precision=auto -> what this hardware runs natively
     (run_dir / "config.yaml").write_text(OmegaConf.to_yaml(cfg, resolve=True))
     pl.seed_everything(cfg.seed, workers=True)
     started = time.time()
@@ -42,8 +44,8 @@ def train(cfg):
         return test
     baselines = dm.baselines() if cfg.get("baselines", True) else {}
     curves = learning_curves(run_dir / "csv" / "metrics.csv", run_dir / "learning_curves.png", cfg.monitor.metric)
-    head = {"task": cfg.task.name, "cell": cfg.cell.type, "seed": cfg.seed, "best_checkpoint": best,
-            "run_dir": str(run_dir), "minutes": round((time.time() - started) / 60, 2)}
+    head = {"task": cfg.task.name, "cell": cfg.cell.type, "seed": cfg.seed, "precision": precision,
+            "best_checkpoint": best, "run_dir": str(run_dir), "minutes": round((time.time() - started) / 60, 2)}
     results = report(model, dm, run_dir, head, test, baselines, cfg.get("num_examples", 5),
                      images={"learning_curves": curves} if curves else None)
     log_images(loggers, results["images"])

@@ -1,0 +1,76 @@
+"""trainer.precision=auto: the hardware's native precision, from mocked CPU flags / GPU capabilities, and on
+this machine checked against /proc/cpuinfo read independently."""
+from pathlib import Path
+
+import pytest
+import torch
+
+from rnnsuite.training import precision as P
+from tests.conftest import compose
+
+AVX2_ONLY = {"avx", "avx2", "fma3"}
+AVX512_NO_BF16 = AVX2_ONLY | {"avx512_f", "avx512_bw", "avx512_vnni"}  # the Xeon that emulates bf16
+
+
+@pytest.mark.parametrize("flags, onednn, native", [
+    (AVX2_ONLY, False, False),
+    (AVX512_NO_BF16, True, False),            # oneDNN builds bf16 there, but emulates it
+    (AVX512_NO_BF16 | {"avx512_bf16"}, True, True),
+    (AVX512_NO_BF16 | {"amx_tile", "amx_bf16"}, True, True),
+    (AVX512_NO_BF16 | {"avx512_bf16"}, False, False),  # a torch whose oneDNN cannot build bf16 kernels
+])
+def test_cpu_bf16_is_native_only_with_avx512_bf16_or_amx(flags, onednn, native):
+    assert P.cpu_native_bf16(flags, onednn)[0] is native
+
+
+def test_cpu_flags_fall_back_to_proc_cpuinfo(tmp_path, monkeypatch):
+    info = tmp_path / "cpuinfo"
+    info.write_text("processor\t: 0\nflags\t\t: fpu sse2 avx2 avx512f avx512_bf16 amx_bf16\nbugs\t: none\n")
+    monkeypatch.delattr(torch.cpu, "get_capabilities", raising=False)
+    assert {"avx2", "avx512_bf16", "amx_bf16"} <= P.cpu_flags(info)
+    assert P.cpu_flags(tmp_path / "missing") == set()
+
+
+@pytest.mark.skipif(not Path("/proc/cpuinfo").exists(), reason="needs Linux /proc/cpuinfo")
+def test_detection_agrees_with_proc_cpuinfo_on_this_machine():
+    line = next(x for x in Path("/proc/cpuinfo").read_text().splitlines() if x.startswith("flags"))
+    kernel = set(line.split(":", 1)[1].split())
+    has = bool(kernel & {"avx512_bf16", "amx_bf16"})
+    assert P.cpu_native_bf16()[0] is (has and P.onednn_bf16())
+    assert ("avx2" in P.cpu_flags()) is ("avx2" in kernel)
+    expected = P.BF16 if has and P.onednn_bf16() else P.FP32
+    assert P.choose_precision("auto", "cpu")[0] == expected
+
+
+NO_BF16_CPU, BF16_CPU = (False, "mock"), (True, "mock")
+
+
+@pytest.mark.parametrize("accelerator, preference, hw, expected", [
+    ("cpu", None, {"cpu_bf16": NO_BF16_CPU}, "32-true"),
+    ("cpu", None, {"cpu_bf16": BF16_CPU}, "bf16-mixed"),
+    ("cpu", "bf16-mixed", {"cpu_bf16": NO_BF16_CPU}, "32-true"),   # a task's wish never buys emulation
+    ("cpu", "32-true", {"cpu_bf16": BF16_CPU}, "32-true"),         # ... but float32 is always native
+    ("cpu", "16-mixed", {"cpu_bf16": BF16_CPU}, "bf16-mixed"),     # fp16 on a CPU: emulated, refused
+    ("gpu", None, {"cuda_capability": (7, 5)}, "16-mixed"),        # Turing: fp16 autocast
+    ("gpu", "bf16-mixed", {"cuda_capability": (7, 0)}, "16-mixed"),
+    ("cuda", None, {"cuda_capability": (8, 0)}, "bf16-mixed"),     # Ampere and later
+    ("gpu", "32-true", {"cuda_capability": (9, 0)}, "32-true"),
+])
+def test_auto_picks_a_native_precision(accelerator, preference, hw, expected):
+    assert P.choose_precision("auto", accelerator, preference, **hw)[0] == expected
+
+
+def test_an_explicit_precision_is_kept():
+    assert P.choose_precision("bf16-mixed", "cpu", None, cpu_bf16=NO_BF16_CPU)[0] == "bf16-mixed"
+
+
+def test_charlm_on_the_gpu_trainer_gets_the_gpus_precision(tmp_path, capsys):
+    """The charlm task states a preference; it no longer overrides trainer=gpu's choice."""
+    cfg = compose(overrides=["task=charlm", "trainer=gpu"], output_dir=str(tmp_path))
+    assert cfg.trainer.precision == "auto"
+    assert P.choose_precision(cfg.trainer.precision, cfg.trainer.accelerator, cfg.task.precision,
+                              cuda_capability=(7, 5))[0] == "16-mixed"
+    cfg = compose(overrides=["task=charlm", "trainer=cpu"], output_dir=str(tmp_path))
+    chosen = P.resolve_trainer_precision(cfg)
+    assert cfg.trainer.precision == chosen["precision"] == P.choose_precision("auto", "cpu", "bf16-mixed")[0]
+    assert f"precision: {chosen['precision']}" in capsys.readouterr().out
