@@ -8,6 +8,7 @@ export WANDB_SILENT := true
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || python3 -m venv $(VENV)
+	@rm -rf rnnsuite.egg-info  # left by the old layout's build: on sys.path in tests, it would hide the installed metadata
 	$(PY) -m pip install -q -e ".[data,dev]"
 	@touch $(STAMP)
 

@@ -16,10 +16,10 @@ import torch
 def build_default():
     from omegaconf import OmegaConf
 
-    from rnnsuite.cli.common import CONF_DIR
-    from tasks.charlm.model import CharLM
-    task = OmegaConf.load(f"{CONF_DIR}/task/charlm.yaml").model
-    cell = OmegaConf.to_container(OmegaConf.load(f"{CONF_DIR}/cell/lstm.yaml"))
+    from rnnsuite.cli.common import conf_root
+    from rnnsuite.tasks.charlm.model import CharLM
+    task = OmegaConf.create((conf_root() / "task" / "charlm.yaml").read_text()).model
+    cell = OmegaConf.to_container(OmegaConf.create((conf_root() / "cell" / "lstm.yaml").read_text()))
     chars = "".join(chr(c) for c in range(32, 127)) + "\n"
     return CharLM(len(chars) + 1, cell, embed_dim=task.embed_dim, hidden_size=task.hidden_size,
                   num_layers=task.num_layers, data_state={"chars": chars})

@@ -1,5 +1,5 @@
 """Caption scores: multi-reference BLEU-1..4 (sacrebleu) and, for generated scenes, exact content accuracy."""
-from tasks.captioning.data import caption_content
+from .captions import caption_content
 
 
 def caption_scores(hyps, refs, contents=None):

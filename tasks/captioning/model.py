@@ -17,8 +17,8 @@ from rnnsuite.cells import build_stack
 from rnnsuite.data import DataError, TextTokenizer
 from rnnsuite.decoding import greedy_decode, strip_after_eos
 from rnnsuite.training import TaskModule
-from tasks.captioning.data import detok
-from tasks.captioning.metrics import caption_scores
+from .captions import detok
+from .metrics import caption_scores
 
 
 def small_cnn(in_channels):
@@ -232,7 +232,7 @@ class Captioner(TaskModule):
         return [f"{c}  |  ref: {it['refs'][0]}" for c, it in zip(caps, items)]
 
     def extra_results(self, datamodule, run_dir):
-        from tasks.captioning.plots import attention_grid, caption_grid
+        from .plots import attention_grid, caption_grid
         test = datamodule.datasets["test"]
         items = [test[i] for i in range(min(12, len(test)))]
         images = torch.stack([it["image"] for it in items])

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import torch
 
-from rnnsuite.cli.common import UserError
+from rnnsuite.inputs import UserError
 from rnnsuite.data import DataError
-from tasks.captioning.data import read_image
+from .data import read_image
 
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp", ".pgm", ".ppm"}
 

@@ -1,11 +1,11 @@
 """`rnn-predict task=charlm ckpt=... prime="ROMEO:" length=500 temperature=0.8 top_k=20`: generated text."""
 from pathlib import Path
 
-from rnnsuite.cli.common import UserError, generation_args
+from rnnsuite.inputs import UserError, generation_args
 
 
 def predict(model, cfg):
-    length, temperature = generation_args(cfg, "characters")
+    length, temperature = generation_args(cfg.length, cfg.temperature, "characters")
     if cfg.top_k is not None and int(cfg.top_k) <= 0:
         raise UserError(f"top_k must be a positive integer or null, got {cfg.top_k}")
     prime = "" if cfg.prime is None else str(cfg.prime)

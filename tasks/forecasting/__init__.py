@@ -1,0 +1,14 @@
+"""Forecasting: sequence -> sequence, multi-horizon, on half-hourly electricity demand (or any CSV series)."""
+from rnnsuite.registry import Task
+
+TASK = Task(
+    name="forecasting",
+    description="sequence -> sequence, multi-horizon: a day of half-hourly electricity demand from a week",
+    predict="rnnsuite.tasks.forecasting.predict:predict",
+    metrics={"loss": "training loss (pinball, or MAE/MSE) on scaled values",
+             "mae": "mean absolute error, original units", "rmse": "root mean squared error",
+             "mape": "mean absolute percentage error (%)", "mase": "MAE over the train series' seasonal-naive MAE",
+             "coverage": "share of actuals inside the p10-p90 band (after calibration)",
+             "coverage_uncalibrated": "the same before calibration", "interval_width": "mean p90 - p10"},
+    fixture=("data=forecast_fixture",),
+)

@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 import torch
 
-from rnnsuite.cli.common import UserError
+from rnnsuite.inputs import UserError
 from rnnsuite.data import DataError
 
 from .data import build_features, validate_frame

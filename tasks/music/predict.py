@@ -2,7 +2,7 @@
 as a MIDI file and a piano-roll PNG (out=PATH gives the file stem; default: the predict run folder)."""
 from pathlib import Path
 
-from rnnsuite.cli.common import generation_args
+from rnnsuite.inputs import generation_args
 
 from .render import describe, plot_roll, write_midi
 
@@ -18,7 +18,7 @@ def output_stem(cfg):
 
 
 def predict(model, cfg):
-    length, temperature = generation_args(cfg, "time steps")
+    length, temperature = generation_args(cfg.length, cfg.temperature, "time steps")
     roll = model.full_roll(model.generate(length, temperature, cfg.seed))
     res = model.hparams.data_state["resolution"]
     stem = output_stem(cfg)

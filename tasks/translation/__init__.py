@@ -1,1 +1,12 @@
 """Translation: encoder -> decoder (N-to-M) on English -> Spanish Bible verses, with attention and beam search."""
+from rnnsuite.registry import Task
+
+TASK = Task(
+    name="translation",
+    description="encoder -> decoder: English -> Spanish Bible verses, attention and beam search",
+    predict="rnnsuite.tasks.translation.predict:predict",
+    metrics={"loss": "cross-entropy per target token, teacher-forced", "acc": "token accuracy, teacher-forced",
+             "bleu": "corpus BLEU of beam-search output (sacrebleu)", "chrf": "corpus chrF of beam-search output",
+             "bleu_beam1": "corpus BLEU of greedy output", "chrf_beam1": "corpus chrF of greedy output"},
+    fixture=("data=dates_fixture", "data.fixture_size=600", "model.hidden_size=32", "model.embed_dim=16"),
+)

@@ -14,6 +14,7 @@ from rnnsuite.architectures import EncoderDecoder, build_attention
 from rnnsuite.cells import build_stack
 from rnnsuite.data import TextTokenizer, pad_sequences
 from rnnsuite.decoding import beam_search, greedy_decode, strip_after_eos
+from rnnsuite.inputs import UserError
 from rnnsuite.metrics import bleu_chrf
 from rnnsuite.training import TaskModule
 
@@ -139,8 +140,7 @@ class Translator(TaskModule):
 
     def encode_sources(self, texts, too_long="error"):
         """Normalised texts -> id lists, with the model's limit on source length applied (error or truncate)."""
-        from tasks.translation.data import normalise
-        from rnnsuite.cli.common import UserError
+        from .data import normalise
         limit = self.hparams.data_state["max_src_tokens"]
         out = []
         for i, text in enumerate(texts, 1):
@@ -200,7 +200,7 @@ class Translator(TaskModule):
         return lines
 
     def extra_results(self, datamodule, run_dir):
-        from tasks.translation.plots import attention_heatmaps, bleu_by_length_plot
+        from .plots import attention_heatmaps, bleu_by_length_plot
         outs = getattr(self, "test_outputs", {})
         test = datamodule.splits["test"]
         res = {"split_sizes": datamodule.split_sizes(), "images": {}}

@@ -2,14 +2,13 @@
 one translation per input line."""
 import warnings
 
-from tasks.sentiment.predict import read_inputs
+from rnnsuite.inputs import UserError, read_texts
 
 
 def predict(model, cfg):
-    texts = read_inputs(cfg)
+    texts = read_texts(cfg.text, cfg.file)
     beam = int(cfg.get("beam", 1) or 1)
     if beam < 1:
-        from rnnsuite.cli.common import UserError
         raise UserError(f"beam must be >= 1, got {beam}")
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")

@@ -29,7 +29,8 @@ def test_fetch_counts_and_classes(raw):
 
 def test_scenes_come_from_the_right_images(raw):
     from rnnsuite.data.sources.fashion_mnist import load
-    from tasks.captioning.data import caption_content, load_scenes
+    from rnnsuite.tasks.captioning.captions import caption_content
+    from rnnsuite.tasks.captioning.data import load_scenes
     out = load_scenes("fashion_mnist", {"train": 200, "val": 50, "test": 100}, seed=0)
     tr_x, tr_y = load(raw, "train")
     te_x, te_y = load(raw, "t10k")

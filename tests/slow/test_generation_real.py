@@ -17,7 +17,7 @@ def test_shakespeare_fetch_counts(data_dir):
     chars = sum(map(len, works.values()))
     assert abs(chars - 5_060_000) < 20_000, chars  # about 5.06M characters
     assert src.fetch() == raw  # idempotent: present, so nothing is fetched again
-    from tasks.charlm.data import CharLMDataModule
+    from rnnsuite.tasks.charlm.data import CharLMDataModule
     dm = CharLMDataModule()
     dm.setup()
     s = dm.split_summary()
@@ -34,7 +34,7 @@ def test_chorales_count_and_rolls(data_dir):
     assert 3.3 < voices.mean() <= 4.0  # four voices, sometimes fewer sounding at a beat
     used = np.flatnonzero(np.concatenate(rolls).any(0))
     assert 30 <= used.min() and used.max() <= 90
-    from tasks.music.data import MusicDataModule
+    from rnnsuite.tasks.music.data import MusicDataModule
     dm = MusicDataModule()
     dm.setup()
     assert sum(len(v["rolls"]) for v in dm.splits.values()) == 371

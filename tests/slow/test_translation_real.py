@@ -8,7 +8,7 @@ def test_bible_pairs_fetch_and_split(tmp_path, monkeypatch):
     monkeypatch.setenv("RNNSUITE_DATA_DIR", str(tmp_path / "data"))
     from rnnsuite.data import get_source
     from rnnsuite.data.sources.bible import EXPECTED_PAIRS, load
-    from tasks.translation.data import TranslationDataModule
+    from rnnsuite.tasks.translation.data import TranslationDataModule
     raw = get_source("bible").fetch()
     df = load(raw)
     assert len(df) == EXPECTED_PAIRS == 31084

@@ -8,9 +8,10 @@ import pytest
 import torch
 
 from rnnsuite.data import DataError
-from tasks.captioning.data import (CaptionDataModule, caption_content, detok, fixture_items, load_scenes,
+from rnnsuite.tasks.captioning.captions import caption_content, detok
+from rnnsuite.tasks.captioning.data import (CaptionDataModule, fixture_items, load_scenes,
                                    make_scenes, write_karpathy_fixture)
-from tasks.captioning.metrics import caption_scores
+from rnnsuite.tasks.captioning.metrics import caption_scores
 from tests.conftest import FAST, run_cli
 
 CELL = {"type": "lstm", "backend": "fused", "init": "default", "forget_bias": 1.0}
@@ -98,8 +99,8 @@ def test_detok_and_scores():
 
 
 def test_blind_model_ignores_the_image():
-    from tasks.captioning.model import Captioner
-    from tasks.captioning.data import TextTokenizer
+    from rnnsuite.tasks.captioning.model import Captioner
+    from rnnsuite.tasks.captioning.data import TextTokenizer
     tk = TextTokenizer.train(["a coat", "two bags"], "word", min_frequency=1)
     kw = dict(vocab_size=tk.vocab_size, pad_id=0, bos_id=1, eos_id=2, in_channels=1, image_size=64, cell=CELL,
               data_state={"tokenizer": tk.to_str()})

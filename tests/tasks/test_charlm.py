@@ -5,9 +5,9 @@ import pytest
 import torch
 
 from rnnsuite.training.precision import choose_precision
-from tasks.charlm.data import (CharLMDataModule, StreamWindows, build_vocab, decode, encode, fixture_corpus,
+from rnnsuite.tasks.charlm.data import (CharLMDataModule, StreamWindows, build_vocab, decode, encode, fixture_corpus,
                                split_documents, text_corpus)
-from tasks.charlm.model import CharLM
+from rnnsuite.tasks.charlm.model import CharLM
 from rnnsuite.data import DataError
 from tests.conftest import FAST, run_cli
 

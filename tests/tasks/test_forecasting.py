@@ -8,8 +8,8 @@ import pytest
 import torch
 
 from rnnsuite.data import DataError
-from tasks.forecasting.data import ForecastDataModule, forecast_metrics, synthetic_series
-from tasks.forecasting.model import Forecaster
+from rnnsuite.tasks.forecasting.data import ForecastDataModule, forecast_metrics, synthetic_series
+from rnnsuite.tasks.forecasting.model import Forecaster
 
 from ..conftest import FAST, compose, run_cli
 
@@ -192,9 +192,8 @@ def test_point_forecast_and_bad_quantiles():
 
 
 def test_experiment_configs_compose(tmp_path):
-    from rnnsuite.cli.common import CONF_DIR
-    from pathlib import Path
-    names = sorted(p.stem for p in Path(CONF_DIR, "experiment").glob("forecasting_*.yaml"))
+    from rnnsuite.cli.common import conf_options
+    names = [n for n in conf_options("experiment") if n.startswith("forecasting_")]
     assert names
     for name in names:
         cfg = compose(overrides=[f"experiment={name}"], output_dir=tmp_path)

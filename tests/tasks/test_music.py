@@ -6,9 +6,9 @@ import pytest
 import torch
 
 from rnnsuite.data.sources.chorales import music21, piano_roll
-from tasks.music.data import MusicDataModule, collate_rolls, nll_independent
-from tasks.music.model import MusicRNN
-from tasks.music.render import write_midi
+from rnnsuite.tasks.music.data import MusicDataModule, collate_rolls, nll_independent
+from rnnsuite.tasks.music.model import MusicRNN
+from rnnsuite.tasks.music.render import write_midi
 from tests.conftest import FAST, run_cli
 
 CELL = {"type": "gru", "backend": "fused", "init": "default"}

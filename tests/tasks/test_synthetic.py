@@ -6,7 +6,7 @@ import torch
 
 from rnnsuite.cells import RecurrentStack
 from rnnsuite.training.diagnostics import grad_norm_through_time
-from tasks.synthetic.data import adding_problem
+from rnnsuite.tasks.synthetic.data import adding_problem
 from tests.conftest import FAST, run_cli
 
 

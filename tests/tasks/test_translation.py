@@ -72,7 +72,7 @@ def test_predict_text_file_beam_and_errors(trained, tmp_path):
 
 
 def test_parallel_source_from_two_files_and_tsv(tmp_path, data_dir):
-    from tasks.translation.data import TranslationDataModule, generated_dates
+    from rnnsuite.tasks.translation.data import TranslationDataModule, generated_dates
     df = generated_dates(200, seed=1)
     (tmp_path / "a.txt").write_text("\n".join(df["src"]), encoding="utf-8")
     (tmp_path / "b.txt").write_text("\n".join(df["tgt"]), encoding="utf-8")
@@ -96,7 +96,7 @@ def test_parallel_source_from_two_files_and_tsv(tmp_path, data_dir):
 
 
 def test_normalisation():
-    from tasks.translation.data import normalise
+    from rnnsuite.tasks.translation.data import normalise
     assert normalise("EN el principio crió Dios") == "En el principio crió Dios"
     assert normalise("SUBIÓ, pues, Abram") == "Subió, pues, Abram"
     assert normalise("¶ And  God said, [but] the \\nd LORD") == "And God said, but the LORD"
@@ -104,7 +104,7 @@ def test_normalisation():
 
 
 def test_split_by_group_is_deterministic_and_whole():
-    from tasks.translation.data import split_by_group
+    from rnnsuite.tasks.translation.data import split_by_group
     groups = [f"g{i // 3}" for i in range(300)]
     a, b = split_by_group(groups, 0.1, 0.1, 0), split_by_group(groups, 0.1, 0.1, 0)
     assert (a == b).all()
@@ -116,7 +116,7 @@ def test_split_by_group_is_deterministic_and_whole():
 def test_test_split_keeps_longer_pairs_of_its_groups_and_train_is_unchanged(tmp_path, data_dir):
     """test_max_*_words adds the test chapters' longer pairs; the train and val splits stay the same."""
     import pandas as pd
-    from tasks.translation.data import TranslationDataModule
+    from rnnsuite.tasks.translation.data import TranslationDataModule
     rows = [{"src": " ".join(["w"] * (3 + (i % 7) * 4)), "tgt": f"t{i} x", "group": f"c{i // 5}"} for i in range(400)]
     pd.DataFrame(rows).to_csv(tmp_path / "p.tsv", sep="\t", index=False)
     kw = dict(path=tmp_path / "p.tsv", src_vocab_size=50, tgt_vocab_size=50, min_frequency=1, max_src_words=12,

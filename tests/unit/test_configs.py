@@ -1,19 +1,13 @@
 """Every config group composes; every option instantiates (the GPU trainer only where a GPU exists)."""
-from pathlib import Path
-
 import pytest
 import torch
 from hydra.utils import instantiate
 
-from rnnsuite.cli.common import CONF_DIR, build_callbacks, build_loggers
+from rnnsuite.cli.common import CONF_MODULE, build_callbacks, build_loggers, conf_options, register_resolvers
 from rnnsuite.training.precision import resolve_trainer_precision
 from tests.conftest import compose
 
-CONF = Path(CONF_DIR)
-
-
-def options(group):
-    return sorted(p.stem for p in (CONF / group).glob("*.yaml"))
+options = conf_options
 
 
 @pytest.mark.parametrize("cell", options("cell"))
@@ -53,7 +47,7 @@ def test_callbacks_instantiate(callbacks, tmp_path):
 @pytest.mark.parametrize("task", options("task"))
 def test_tasks_compose(task, tmp_path):
     cfg = compose(overrides=[f"task={task}"], output_dir=str(tmp_path))
-    assert cfg.task.name == task and cfg.model._target_.startswith(f"tasks.{task}.")
+    assert cfg.task.name == task and cfg.model._target_.startswith(f"rnnsuite.tasks.{task}.")
     assert cfg.monitor.metric.startswith("val/")
 
 
@@ -74,8 +68,9 @@ def test_experiments_compose(experiment, tmp_path):
 @pytest.mark.parametrize("sweep", options("sweep"))
 def test_sweeps_compose(sweep, tmp_path):
     from hydra import compose as hydra_compose
-    from hydra import initialize_config_dir
-    with initialize_config_dir(CONF_DIR, version_base="1.3"):
+    from hydra import initialize_config_module
+    register_resolvers()
+    with initialize_config_module(CONF_MODULE, version_base="1.3"):
         cfg = hydra_compose("train", overrides=[f"sweep={sweep}"], return_hydra_config=True)
     assert cfg.hydra.sweeper.params
 

@@ -1,6 +1,5 @@
 """What the Hydra mains share: config location, clear one-line errors, loggers, checkpoints, results."""
 import functools
-import importlib
 import json
 import os
 import sys
@@ -10,13 +9,24 @@ import torch
 from omegaconf import OmegaConf
 
 from ..data.fetch import DataError
+from ..inputs import UserError
+from ..registry import config_packages, get_task, load_object
 
-CONF_DIR = str(Path(__file__).resolve().parents[3] / "conf")
+# The config tree ships inside the package (conf/ in the repository): found the same way from a checkout, an
+# editable install or a wheel. Tasks of other distributions add their own config packages to the search path.
+CONF = "pkg://rnnsuite.conf"
+CONF_MODULE = "rnnsuite.conf"
 
 
-class UserError(RuntimeError):
-    """A mistake the user can fix (bad input, wrong checkpoint): printed as one line, exit code 2."""
+def conf_root():
+    """The config tree as a `Traversable` (a plain folder in a checkout or an unzipped install)."""
+    from importlib.resources import files
+    return files(CONF_MODULE)
 
+
+def conf_options(group):
+    """The options of a config group of the suite's own tree, e.g. conf_options("task")."""
+    return sorted(p.name[:-5] for p in (conf_root() / group).iterdir() if p.name.endswith(".yaml"))
 
 EXPECTED = (UserError, DataError, FileNotFoundError, ValueError)
 
@@ -68,11 +78,6 @@ def build_callbacks(cfg, has_logger):
     return out
 
 
-def import_object(path):
-    module, _, name = path.rpartition(".")
-    return getattr(importlib.import_module(module), name)
-
-
 def load_checkpoint(path, task, map_location="cpu"):
     """Load a task model from a checkpoint (weights_only), refusing one from another task."""
     if not path:
@@ -90,7 +95,12 @@ def load_checkpoint(path, task, map_location="cpu"):
     if info["task"] != task:
         raise UserError(f"checkpoint {path} is from task {info['task']!r}, not {task!r}; "
                         f"use task={info['task']} or a {task} checkpoint")
-    cls = import_object(info["class"])
+    get_task(task)  # a registered task
+    try:
+        cls = load_object(info["class"])
+    except (ImportError, AttributeError):
+        raise UserError(f"{path} was written by a model class this version does not have ({info['class']}); "
+                        f"retrain it with `rnn-train task={task}`") from None
     model = cls.load_from_checkpoint(p, map_location=map_location, weights_only=True)
     model.eval()
     return model
@@ -153,19 +163,12 @@ def log_images(loggers, images):
                 lg.log_image(key=key, images=[str(path)])
 
 
-# Optuna's sweeper wants "maximize"/"minimize"; the monitor says "max"/"min".
-OmegaConf.register_new_resolver("sweep_direction", lambda mode: "maximize" if mode == "max" else "minimize",
-                                replace=True)
-
-
-def generation_args(cfg, unit):
-    """`length` and `temperature` of a generating predict call, checked: (int > 0, float > 0)."""
-    try:
-        length, temperature = int(cfg.length), float(cfg.temperature)
-    except (TypeError, ValueError):
-        raise UserError(f"length and temperature must be numbers, got {cfg.length!r} and {cfg.temperature!r}") from None
-    if length <= 0:
-        raise UserError(f"length must be a positive number of {unit}, got {length}")
-    if temperature <= 0:
-        raise UserError(f"temperature must be > 0 (lower is more conservative), got {temperature}")
-    return length, temperature
+def register_resolvers():
+    """The config's own interpolations; the console scripts (and tests that compose) call this first."""
+    # Optuna's sweeper wants "maximize"/"minimize"; the monitor says "max"/"min".
+    if not OmegaConf.has_resolver("sweep_direction"):
+        OmegaConf.register_new_resolver("sweep_direction", lambda mode: "maximize" if mode == "max" else "minimize")
+    # hydra.searchpath of train/eval/predict.yaml: the config packages of tasks other distributions register
+    if not OmegaConf.has_resolver("rnnsuite_task_configs"):
+        OmegaConf.register_new_resolver("rnnsuite_task_configs",
+                                        lambda: [f"pkg://{pkg}" for pkg in config_packages()])

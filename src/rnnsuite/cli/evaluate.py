@@ -11,7 +11,7 @@ import pytorch_lightning as pl
 from hydra.core.hydra_config import HydraConfig
 from hydra.utils import instantiate
 
-from .common import CONF_DIR, friendly, load_checkpoint, report, setup_env, test_metrics
+from .common import CONF, friendly, load_checkpoint, register_resolvers, report, setup_env, test_metrics
 
 
 @friendly
@@ -34,10 +34,11 @@ def evaluate(cfg):
     return test
 
 
-@hydra.main(version_base="1.3", config_path=CONF_DIR, config_name="eval")
+@hydra.main(version_base="1.3", config_path=CONF, config_name="eval")
 def _main(cfg):
     return evaluate(cfg)
 
 
 def main():
+    register_resolvers()
     _main()

@@ -10,8 +10,8 @@ from omegaconf import OmegaConf
 
 from ..plots import learning_curves
 from ..training.precision import resolve_trainer_precision
-from .common import (CONF_DIR, build_callbacks, build_loggers, friendly, log_images, plain, report, setup_env,
-                     test_metrics)
+from .common import (CONF, build_callbacks, build_loggers, friendly, log_images, plain, register_resolvers, report,
+                     setup_env, test_metrics)
 
 
 def build(cfg):
@@ -53,12 +53,13 @@ def train(cfg):
     return float(ckpt_cb.best_model_score) if ckpt_cb is not None and ckpt_cb.best_model_score is not None else None
 
 
-@hydra.main(version_base="1.3", config_path=CONF_DIR, config_name="train")
+@hydra.main(version_base="1.3", config_path=CONF, config_name="train")
 def _main(cfg):
     return train(cfg)
 
 
 def main():
+    register_resolvers()
     _main()
 
 

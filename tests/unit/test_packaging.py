@@ -1,0 +1,87 @@
+"""The package's shape: the wheel's package list covers the tree, imports run the right way (the library never
+imports the CLI, a task never imports another task), importing a task has no side effects, and every task in
+conf/task is registered."""
+import ast
+import subprocess
+import sys
+import tomllib
+from pathlib import Path
+
+from rnnsuite.cli.common import conf_options
+from rnnsuite.registry import all_tasks
+
+ROOT = Path(__file__).resolve().parents[2]
+# where each installed package lives in the repository (pyproject's package-dir)
+ROOTS = {"rnnsuite": ROOT / "src" / "rnnsuite", "rnnsuite.tasks": ROOT / "tasks", "rnnsuite.conf": ROOT / "conf"}
+
+
+def modules():
+    """{dotted module name: path} of every .py file that the wheel installs."""
+    out = {}
+    for pkg, root in ROOTS.items():
+        for f in root.rglob("*.py"):
+            if "__pycache__" in f.parts:
+                continue
+            if pkg == "rnnsuite" and root / "tasks" in f.parents:
+                continue
+            rel = f.relative_to(root).with_suffix("").parts
+            name = ".".join((pkg, *rel))
+            out[name[: -len(".__init__")] if name.endswith(".__init__") else name] = f
+    return out
+
+
+def imported(path, name):
+    """The absolute module names a file imports (relative imports resolved against its package)."""
+    tree = ast.parse(path.read_text())
+    package = name if path.name == "__init__.py" else name.rpartition(".")[0]
+    out = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            out |= {a.name for a in node.names}
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                parts = package.split(".")
+                base = ".".join(parts[: len(parts) - node.level + 1] + ([base] if base else []))
+            out |= {base} | {f"{base}.{a.name}" for a in node.names}
+    return out
+
+
+def test_the_wheel_lists_every_package_of_the_tree():
+    listed = set(tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"])
+    on_disk = {n for n, p in modules().items() if p.name == "__init__.py"}
+    assert listed == on_disk
+
+
+def test_only_the_cli_imports_the_cli_and_no_task_imports_another():
+    offenders = []
+    for name, path in modules().items():
+        deps = imported(path, name)
+        if not name.startswith("rnnsuite.cli") and any(d.startswith("rnnsuite.cli") for d in deps):
+            offenders.append(f"{name} imports the CLI")
+        if name.startswith("rnnsuite.tasks."):
+            own = ".".join(name.split(".")[:3])
+            others = {d for d in deps if d.startswith("rnnsuite.tasks.") and not d.startswith(own)}
+            if others:
+                offenders.append(f"{name} imports another task: {sorted(others)}")
+        if any(d == "tasks" or d.startswith("tasks.") for d in deps):
+            offenders.append(f"{name} imports the top-level name `tasks`")
+    assert not offenders
+
+
+def test_importing_every_task_has_no_side_effects():
+    """In a fresh interpreter: importing all task modules registers no resolver and loads no CLI module."""
+    mods = [n for n in modules() if n.startswith("rnnsuite.tasks.")]
+    code = ("import sys\n" + "".join(f"import {m}\n" for m in mods) +
+            "from omegaconf import OmegaConf\n"
+            "assert not OmegaConf.has_resolver('sweep_direction'), 'a resolver was registered'\n"
+            "assert not [m for m in sys.modules if m.startswith('rnnsuite.cli')], 'the CLI was imported'\n")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT / "tests")
+    assert proc.returncode == 0, proc.stderr[-2000:]
+
+
+def test_every_task_config_is_a_registered_task():
+    tasks = all_tasks()
+    assert set(conf_options("task")) <= set(tasks)
+    for name, task in tasks.items():
+        assert task.metrics and "loss" in task.metrics, name
