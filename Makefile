@@ -6,10 +6,11 @@ export WANDB_SILENT := true
 
 .PHONY: setup run test test-all lint bench reproduce clean
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml examples/parity_task/pyproject.toml
 	@test -x $(PY) || python3 -m venv $(VENV)
 	@rm -rf rnnsuite.egg-info  # left by the old layout's build: on sys.path in tests, it would hide the installed metadata
 	$(PY) -m pip install -q -e ".[data,dev]"
+	$(PY) -m pip install -q --no-deps -e examples/parity_task  # a task from another distribution: the contract test runs it too
 	@touch $(STAMP)
 
 setup: $(STAMP)

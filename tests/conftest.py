@@ -1,4 +1,18 @@
-"""Shared test helpers: compose configs in-process, run the console scripts as a user would."""
+"""Shared test helpers: compose configs in-process, run the console scripts as a user would, and train each
+registered task once per session on its generated fixture.
+
+Fixtures:
+- `data_dir`: an empty data folder for one test (RNNSUITE_DATA_DIR points to it).
+- `fixture_run` (session): `fixture_run(task, *overrides) -> Path`, the run folder of `rnn-train` on the
+  task's fixture data (its registered `Task.fixture` overrides), one epoch unless `overrides` say otherwise,
+  CSV logger, in a subprocess. Trained once per session for each (task, overrides) and shared: copy the
+  folder before changing anything in it. It holds config.yaml, results.json, csv/metrics.csv and
+  checkpoints/{best,last}.ckpt. The task contract test (test_task_contract.py) uses it; so can tests of
+  determinism or of resuming (`resume=<run>/checkpoints/last.ckpt`). `train_on_fixture` is the same run
+  for a test that needs its own folder.
+- `fixture_data_dir` (session): the data folder those runs share (generated caches only; nothing fetched).
+- `predict_here`: `predict_here(*overrides) -> (exit code, stdout, stderr)` of rnn-predict in this process.
+"""
 import os
 import subprocess
 import sys
@@ -32,6 +46,56 @@ def run_cli(tool, *args, cwd=None, env=None, timeout=600):
     full_env = {**os.environ, "WANDB_MODE": "disabled", **(env or {})}
     return subprocess.run([str(BIN / tool), *map(str, args)], capture_output=True, text=True, cwd=cwd or ROOT,
                           env=full_env, timeout=timeout)
+
+
+@pytest.fixture
+def predict_here(capsys, monkeypatch):
+    """predict_here(*overrides) -> (exit code, stdout, stderr) of `rnn-predict` run in this process: the function
+    its console script runs, without a new interpreter's start-up. Errors exit with code 2 and one line."""
+    from rnnsuite.cli.predict import predict
+    # the CLI points RNNSUITE_DATA_DIR at the configured folder; restore it afterwards
+    monkeypatch.setenv("RNNSUITE_DATA_DIR", os.environ.get("RNNSUITE_DATA_DIR", str(ROOT / "data")))
+
+    def call(*overrides):
+        capsys.readouterr()
+        try:
+            predict(compose("predict", list(overrides)))
+            code = 0
+        except SystemExit as e:
+            code = e.code
+        out = capsys.readouterr()
+        return code, out.out, out.err
+    return call
+
+
+def train_on_fixture(task, run_dir, *overrides, data_dir=None, timeout=900):
+    """`rnn-train task=<task>` on its fixture data for one epoch (overrides win), in a subprocess; the run folder
+    is run_dir. Returns the CompletedProcess."""
+    from rnnsuite.registry import get_task
+    args = [f"task={task}", *get_task(task).fixture, "trainer.max_epochs=1", *FAST, *overrides,
+            f"hydra.run.dir={run_dir}"]
+    return run_cli("rnn-train", *args, env={"RNNSUITE_DATA_DIR": str(data_dir)} if data_dir else None,
+                   timeout=timeout)
+
+
+@pytest.fixture(scope="session")
+def fixture_data_dir(tmp_path_factory):
+    return tmp_path_factory.mktemp("fixture_data")
+
+
+@pytest.fixture(scope="session")
+def fixture_run(tmp_path_factory, fixture_data_dir):
+    runs = {}
+
+    def get(task, *overrides):
+        key = (task, *overrides)
+        if key not in runs:
+            run_dir = tmp_path_factory.mktemp(f"{task}_fixture_run")
+            proc = train_on_fixture(task, run_dir, *overrides, data_dir=fixture_data_dir)
+            assert proc.returncode == 0, f"rnn-train {task} on its fixture failed:\n{proc.stderr[-3000:]}"
+            runs[key] = run_dir
+        return runs[key]
+    return get
 
 
 @pytest.fixture

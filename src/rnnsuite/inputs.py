@@ -3,15 +3,33 @@ can fix. Tasks import this module; the CLI turns a `UserError` into one `error: 
 from pathlib import Path
 
 
-class UserError(RuntimeError):
-    """A mistake the user can fix (bad input, wrong checkpoint): printed as one line, exit code 2."""
+class UserError(ValueError):
+    """A mistake the user can fix (a bad value, input or checkpoint): printed as one line, exit code 2."""
+
+
+def existing_file(path, what="input file"):
+    """`path` as a Path, or a `UserError` when there is no such file."""
+    path = Path(path)
+    if not path.is_file():
+        raise UserError(f"{what} not found: {path}")
+    return path
+
+
+def output_path(out, name):
+    """Where a prediction writes a file: `out=` when given, else `name` in the predict run's folder (the
+    working directory outside a Hydra run)."""
+    if out:
+        return Path(out)
+    try:
+        from hydra.core.hydra_config import HydraConfig
+        return Path(HydraConfig.get().runtime.output_dir) / name
+    except ValueError:  # HydraConfig is not set outside a Hydra run
+        return Path(name)
 
 
 def read_text_file(path):
     """A UTF-8 file's text; a missing or non-UTF-8 file is a `UserError` naming it."""
-    path = Path(path)
-    if not path.is_file():
-        raise UserError(f"input file not found: {path}")
+    path = existing_file(path)
     try:
         return path.read_text(encoding="utf-8")
     except UnicodeDecodeError as e:
@@ -35,7 +53,7 @@ def read_texts(text=None, file=None):
 
 
 def generation_args(length, temperature, unit):
-    """`length` and `temperature` of a generating predict call, checked: (int > 0, float > 0)."""
+    """`length` and `temperature` of a generating call, checked: (int > 0, float > 0)."""
     try:
         length, temperature = int(length), float(temperature)
     except (TypeError, ValueError):

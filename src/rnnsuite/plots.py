@@ -1,10 +1,27 @@
-"""Plots every run gets. Matplotlib without a screen (Agg)."""
+"""Figures: `figure()` makes one, `save_figure()` writes it as a PNG at the suite's one resolution.
+
+Built on matplotlib's object API (`matplotlib.figure.Figure`), not pyplot: no global backend is chosen, no
+figure registry fills up, and importing the library changes nothing for a user's own plots."""
 from pathlib import Path
 
-import matplotlib
+from matplotlib.figure import Figure
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
+DPI = 110
+
+
+def figure(nrows=1, ncols=1, figsize=(6.4, 4.0), squeeze=True):
+    """(fig, axes) as `pyplot.subplots` gives them."""
+    fig = Figure(figsize=figsize)
+    return fig, fig.subplots(nrows, ncols, squeeze=squeeze)
+
+
+def save_figure(fig, path):
+    """Lay the figure out, write it as a PNG at `DPI`, return the path."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.tight_layout()
+    fig.savefig(path, dpi=DPI)
+    return path
 
 
 def learning_curves(metrics_csv, out_png, monitor=None):
@@ -19,7 +36,7 @@ def learning_curves(metrics_csv, out_png, monitor=None):
     panels = [("loss", [c for c in ("train/loss_epoch", "train/loss", "val/loss") if c in df])]
     if monitor and monitor in df and monitor != "val/loss":
         panels.append((monitor, [monitor]))
-    fig, axes = plt.subplots(1, len(panels), figsize=(5.5 * len(panels), 3.8), squeeze=False)
+    fig, axes = figure(1, len(panels), figsize=(5.5 * len(panels), 3.8), squeeze=False)
     for ax, (title, cols) in zip(axes[0], panels):
         for c in cols:
             s = df.groupby("epoch")[c].mean().dropna()
@@ -29,7 +46,4 @@ def learning_curves(metrics_csv, out_png, monitor=None):
         ax.set_title(title)
         ax.grid(alpha=0.3)
         ax.legend()
-    fig.tight_layout()
-    fig.savefig(out_png, dpi=110)
-    plt.close(fig)
-    return Path(out_png)
+    return save_figure(fig, out_png)

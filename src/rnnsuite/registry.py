@@ -12,6 +12,7 @@ every registered config package (`hydra.searchpath` in conf/train.yaml, eval.yam
 task contract test (tests/test_task_contract.py) runs every registered task.
 """
 import importlib
+import warnings
 from dataclasses import dataclass, field
 from importlib.metadata import entry_points
 
@@ -62,10 +63,15 @@ def load_object(path):
 
 
 def all_tasks():
-    """{name: Task} for every registered task, sorted by name."""
+    """{name: Task} for every registered task, sorted by name. An entry point whose package cannot be imported
+    (a half-removed install) is left out with a warning, so one broken task does not stop the others."""
     found = {}
     for ep in entry_points(group=GROUP):
-        task = ep.load()
+        try:
+            task = ep.load()
+        except ImportError as e:
+            warnings.warn(f"task {ep.name!r} is registered ({ep.value}) but cannot be imported: {e}", stacklevel=2)
+            continue
         if not isinstance(task, Task) or task.name != ep.name:
             raise TypeError(f"entry point {ep.name} = {ep.value} in group {GROUP} must be a "
                             f"rnnsuite.registry.Task named {ep.name!r}")

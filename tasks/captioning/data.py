@@ -237,32 +237,29 @@ class CaptionDataset(torch.utils.data.Dataset):
 
 
 class CaptionDataModule(TaskDataModule):
+    task = "captioning"
+    unit = "images"
+    sources = {"fashion_mnist": "read_scenes", "fixture": "read_scenes", "karpathy": "read_karpathy"}
+
     def __init__(self, source="fashion_mnist", batch_size=64, n_train=10000, n_val=1000, n_test=1000, seed=0,
                  max_items=4, n_refs=5, karpathy_json=None, image_root=None, channels=3, image_size=64,
                  min_frequency=1, max_len=40, num_workers=0):
-        super().__init__(batch_size, num_workers)
-        self.source, self.seed, self.max_items, self.n_refs = source, seed, max_items, n_refs
+        super().__init__(source, batch_size, num_workers, seed)
+        self.max_items, self.n_refs = max_items, n_refs
         self.sizes = {"train": n_train, "val": n_val, "test": n_test}
         self.karpathy_json, self.image_root = karpathy_json, image_root
         self.channels, self.image_size = channels, image_size
         self.min_frequency, self.max_len = min_frequency, max_len
-        self.splits = None
 
-    def prepare_data(self):
-        if self.source == "fashion_mnist":
-            get_source("fashion_mnist").fetch()
+    # ------------------------------------------------------------------ reading: {split: (images, captions, contents)}
+    def read_scenes(self):
+        return load_scenes(self.source, self.sizes, self.seed, self.max_items, self.n_refs)
 
-    def load_splits(self):
-        if self.source in ("fashion_mnist", "fixture"):
-            return load_scenes(self.source, self.sizes, self.seed, self.max_items, self.n_refs)
-        if self.source == "karpathy":
-            return load_karpathy(self.karpathy_json, self.image_root, self.channels, self.image_size)
-        raise DataError(f"unknown captioning source {self.source!r}; use fashion_mnist, fixture or karpathy")
+    def read_karpathy(self):
+        return load_karpathy(self.karpathy_json, self.image_root, self.channels, self.image_size)
 
-    def setup(self, stage=None):
-        if self.splits is not None:
-            return
-        self.splits = self.load_splits()
+    def build(self, splits):
+        self.splits = splits
         if self._state is None:
             train_caps = [c for caps in self.splits["train"][1] for c in caps]
             tk = TextTokenizer.train(train_caps, "word", 50000, self.min_frequency, lowercase=True)
@@ -281,24 +278,16 @@ class CaptionDataModule(TaskDataModule):
         return {"vocab_size": tk.vocab_size, "pad_id": tk.pad_id, "bos_id": tk.bos_id, "eos_id": tk.eos_id,
                 "in_channels": self._state["channels"], "image_size": self._state["image_size"]}
 
-    def collate(self, batch, train):
+    def collate(self, batch, split):
         """One reference per image as the teacher-forced target: a random one in training (a new pick every
         epoch), a fixed one otherwise so the validation loss is comparable across epochs."""
         tk = self.tokenizer
-        picks = [random.choice(b["ids"]) if train else b["ids"][b["index"] % len(b["ids"])] for b in batch]
+        picks = [random.choice(b["ids"]) if split == "train" else b["ids"][b["index"] % len(b["ids"])]
+                 for b in batch]
         inp, lengths = pad_sequences([[tk.bos_id] + p for p in picks], tk.pad_id)
         tgt, _ = pad_sequences([p + [tk.eos_id] for p in picks], tk.pad_id)
         return {"images": torch.stack([b["image"] for b in batch]), "tokens": inp, "targets": tgt,
                 "lengths": lengths, "refs": [b["refs"] for b in batch], "content": [b["content"] for b in batch]}
-
-    def train_dataloader(self):
-        return self.loader(self.datasets["train"], shuffle=True, collate_fn=lambda b: self.collate(b, True))
-
-    def val_dataloader(self):
-        return self.loader(self.datasets["val"], collate_fn=lambda b: self.collate(b, False))
-
-    def test_dataloader(self):
-        return self.loader(self.datasets["test"], collate_fn=lambda b: self.collate(b, False))
 
     def baselines(self):
         """A blind baseline on the test split: the most frequent training caption, for every image. (The

@@ -12,13 +12,13 @@ import torch.nn.functional as F
 import torchvision
 from torch import nn
 
-from rnnsuite.architectures import VecToSeq
+from rnnsuite.architectures import VecToSeq, build_attention
 from rnnsuite.cells import build_stack
 from rnnsuite.data import DataError, TextTokenizer
-from rnnsuite.decoding import greedy_decode, strip_after_eos
+from rnnsuite.decoding import beam_search, greedy_decode, strip_after_eos
 from rnnsuite.training import TaskModule
 from .captions import detok
-from .metrics import caption_scores
+from .metrics import CaptionMetrics
 
 
 def small_cnn(in_channels):
@@ -84,29 +84,30 @@ class ImageEncoder(nn.Module):
 
 class Captioner(TaskModule):
     task_name = "captioning"
-    monitor, monitor_mode = "val/bleu4", "max"
 
-    def __init__(self, vocab_size, pad_id, bos_id, eos_id, in_channels, image_size, cell, optim=None,
-                 data_state=None, encoder="small", weights=None, feature_dim=256, embed_dim=128, hidden_size=256,
-                 num_layers=1, dropout=0.3, feed="init", attention=None, blind=False, beam_size=1,
-                 length_alpha=0.0, max_len=40):
-        super().__init__(optim)
+    def __init__(self, vocab_size, pad_id, bos_id, eos_id, in_channels, image_size, cell, optim=None, monitor=None,
+                 encoder="small", weights=None, feature_dim=256, embed_dim=128, hidden_size=256, num_layers=1,
+                 dropout=0.3, feed="init", attention="none", blind=False, beam_size=1, length_penalty=0.0, max_len=40):
+        super().__init__(optim, monitor)
         self.save_hyperparameters()
         # A blind model has no encoder at all, so it cannot peek at the image through any path.
         self.encoder = None if blind else ImageEncoder(encoder, in_channels, image_size, feature_dim, weights)
         self.summary = None if blind else nn.Linear(4 * feature_dim, feature_dim)
-        self.embed = nn.Embedding(vocab_size, embed_dim, padding_idx=pad_id)
         in_size = embed_dim + (feature_dim if feed in ("input", "both") else 0)
         stack = build_stack(cell, in_size, hidden_size, num_layers, False, dropout if num_layers > 1 else 0.0)
-        self.decoder = VecToSeq(stack, feature_dim, feed)
-        self.attention = None
-        if attention not in (None, "none", False):
-            from rnnsuite.architectures.attention import build_attention
-            self.attention = build_attention(attention, hidden_size, feature_dim)
-        read_in = hidden_size + (feature_dim if self.attention is not None else 0)
-        self.drop = nn.Dropout(dropout)
-        self.readout = nn.Linear(read_in, vocab_size)
-        self._outputs = {"val": [], "test": []}
+        attn = build_attention(attention, hidden_size, feature_dim)  # over the CNN's grid of regions
+        read_in = hidden_size + (feature_dim if attn is not None else 0)
+        self.decoder = VecToSeq(stack, feature_dim, feed,
+                                embed=nn.Sequential(nn.Embedding(vocab_size, embed_dim, padding_idx=pad_id),
+                                                    nn.Dropout(dropout)),
+                                readout=nn.Sequential(nn.Dropout(dropout), nn.Linear(read_in, vocab_size)),
+                                attention=attn)
+        self.tokenizer = None
+        self.metrics = nn.ModuleDict({f"split_{s}": CaptionMetrics() for s in ("val", "test")})
+
+    def set_data_state(self, state):
+        super().set_data_state(state)
+        self.tokenizer = TextTokenizer.from_str(self.data_state["tokenizer"], "word") if self.data_state else None
 
     @classmethod
     def load_from_checkpoint(cls, *args, **kwargs):
@@ -127,33 +128,10 @@ class Captioner(TaskModule):
         quads = F.adaptive_avg_pool2d(memory.transpose(1, 2).reshape(B, D, g, g), 2).flatten(1)
         return F.relu(self.summary(quads)), memory
 
-    def _read(self, h, memory, keys=None):
-        """Decoder outputs h [B, (T,) H] -> logits, attention weights (None without attention)."""
-        if self.attention is None:
-            return self.readout(self.drop(h)), None
-        ctx, w = self.attention(h, memory, None, keys=keys)
-        return self.readout(self.drop(torch.cat([h, ctx], -1))), w
-
     def forward(self, images, tokens, lengths):
         """Teacher forcing: the whole reference in one fused pass. tokens [B, T] start with <bos>."""
         vec, memory = self.encode(images)
-        h, _ = self.decoder(vec, self.drop(self.embed(tokens)), lengths)
-        return self._read(h, memory)[0]
-
-    def _decode_state(self, images):
-        vec, memory = self.encode(images)
-        state = {"rnn": self.decoder.init_state(vec), "vec": vec, "memory": memory}
-        if self.attention is not None:
-            state["keys"] = self.attention.keys(memory)
-        return state
-
-    def _step(self, y, state):
-        h, rnn = self.decoder.step(state["vec"], self.embed(y), state["rnn"])
-        logits, w = self._read(h, state["memory"], state.get("keys"))
-        state = dict(state, rnn=rnn)
-        if w is not None:
-            state["attn"] = w
-        return logits, state
+        return self.decoder(vec, tokens, lengths, memory)[0]
 
     @torch.no_grad()
     def generate(self, images, beam_size=None, return_attention=False):
@@ -161,67 +139,38 @@ class Captioner(TaskModule):
         attention weights [B, T, S] per generated word."""
         images = images.to(self.device)
         beam = int(beam_size or self.hparams.beam_size)
-        st, B = self._decode_state(images), images.size(0)
+        state, B = self.decoder.start(*self.encode(images)), images.size(0)
         h = self.hparams
         weights = []
         if beam > 1:
-            from rnnsuite.decoding.beam import beam_search
-            ids = beam_search(self._step, st, h.bos_id, h.eos_id, h.max_len, B, beam, h.length_alpha, self.device)
+            ids = beam_search(self.decoder.step, state, h.bos_id, h.eos_id, h.max_len, B, beam, h.length_penalty,
+                              self.device)
         else:
             def step(y, s):
-                logits, s = self._step(y, s)
-                if "attn" in s:
-                    weights.append(s["attn"])
+                logits, s = self.decoder.step(y, s)
+                if "attention" in s:
+                    weights.append(s["attention"])
                 return logits, s
-            ids = greedy_decode(step, st, h.bos_id, h.eos_id, h.max_len, B, self.device)
+            ids = greedy_decode(step, state, h.bos_id, h.eos_id, h.max_len, B, self.device)
         caps = [detok(self.tokenizer.decode(r)) for r in strip_after_eos(ids, h.eos_id)]
         if return_attention:
             return caps, (torch.stack(weights, 1).cpu() if weights else None)
         return caps
-
-    @property
-    def tokenizer(self):
-        if not hasattr(self, "_tokenizer"):
-            self._tokenizer = TextTokenizer.from_str(self.hparams.data_state["tokenizer"], "word")
-        return self._tokenizer
 
     # ------------------------------------------------------------------ training
     def _loss(self, batch):
         logits = self(batch["images"], batch["tokens"], batch["lengths"])
         return F.cross_entropy(logits.flatten(0, 1), batch["targets"].flatten(), ignore_index=self.hparams.pad_id)
 
-    def training_step(self, batch, _):
-        loss = self._loss(batch)
-        self.log_split("train", {"loss": loss}, batch_size=len(batch["refs"]))
+    def _step(self, batch, split):
+        loss, scores = self._loss(batch), {}
+        if split != "train":  # caption the images: beam search only for the final score, it is slower
+            metrics = self.metrics[f"split_{split}"]
+            beam = self.hparams.beam_size if split == "test" else 1
+            metrics.update(self.generate(batch["images"], beam_size=beam), batch["refs"], batch["content"])
+            scores = metrics.scored()
+        self.log_split(split, {"loss": loss, **scores}, batch_size=len(batch["refs"]))
         return loss
-
-    def _eval_step(self, batch, split):
-        self.log_split(split, {"loss": self._loss(batch)}, batch_size=len(batch["refs"]))
-        beam = self.hparams.beam_size if split == "test" else 1  # beam only for the final score: it is slower
-        hyps = self.generate(batch["images"], beam_size=beam)
-        self._outputs[split].append((hyps, batch["refs"], batch["content"]))
-
-    def validation_step(self, batch, _):
-        self._eval_step(batch, "val")
-
-    def test_step(self, batch, _):
-        self._eval_step(batch, "test")
-
-    def _epoch_scores(self, split):
-        outs = self._outputs[split]
-        if outs:
-            hyps, refs, contents = (sum((list(o[i]) for o in outs), []) for i in range(3))
-            scenes = all(c is not None for c in contents)
-            scores = caption_scores(hyps, refs, contents if scenes else None)
-            for k, v in scores.items():
-                self.log(f"{split}/{k}", v, prog_bar=k in ("bleu4", "content_acc"))
-        outs.clear()
-
-    def on_validation_epoch_end(self):
-        self._epoch_scores("val")
-
-    def on_test_epoch_end(self):
-        self._epoch_scores("test")
 
     # ------------------------------------------------------------------ people-facing
     def examples(self, datamodule, n=5):
@@ -241,7 +190,6 @@ class Captioner(TaskModule):
         caps = self.generate(images) if self.hparams.beam_size > 1 else greedy
         out = {"images": {"captions": caption_grid(images, caps, [it["refs"] for it in items],
                                                    Path(run_dir) / "captions.png")},
-               "split_sizes": {k: len(v) for k, v in datamodule.datasets.items()},
                "decoding": f"beam {self.hparams.beam_size}" if self.hparams.beam_size > 1 else "greedy",
                "blind": bool(self.hparams.blind), "attention": self.hparams.attention or "none",
                "encoder": "none (blind)" if self.hparams.blind else self.hparams.encoder,

@@ -3,7 +3,7 @@ import textwrap
 
 import numpy as np
 
-from rnnsuite.plots import plt
+from rnnsuite.plots import figure, save_figure
 
 
 def _show(ax, image):
@@ -16,7 +16,7 @@ def _show(ax, image):
 def caption_grid(images, captions, refs, path, cols=4):
     """A grid of images, each titled with the generated caption (bold) and its first reference."""
     rows = (len(images) + cols - 1) // cols
-    fig, axes = plt.subplots(rows, cols, figsize=(4.2 * cols, 4.4 * rows), squeeze=False)
+    fig, axes = figure(rows, cols, figsize=(4.2 * cols, 4.4 * rows), squeeze=False)
     for ax in axes.flat:
         ax.axis("off")
     for ax, img, cap, ref in zip(axes.flat, images, captions, refs):
@@ -24,10 +24,7 @@ def caption_grid(images, captions, refs, path, cols=4):
         _show(ax, img)
         ax.set_title("\n".join(textwrap.wrap(cap, 38)), fontsize=9, fontweight="bold")
         ax.set_xlabel("ref: " + "\n".join(textwrap.wrap(ref[0], 40)), fontsize=8)
-    fig.tight_layout()
-    fig.savefig(path, dpi=90)
-    plt.close(fig)
-    return path
+    return save_figure(fig, path)
 
 
 def attention_grid(images, captions, attn, path, max_words=12):
@@ -36,7 +33,7 @@ def attention_grid(images, captions, attn, path, max_words=12):
     B = len(images)
     words = [c.replace(",", " ,").replace(";", " ;").split() for c in captions]
     T = min(max(len(w) for w in words) + 1, max_words + 1)
-    fig, axes = plt.subplots(B, T + 1, figsize=(1.6 * (T + 1), 1.8 * B), squeeze=False)
+    fig, axes = figure(B, T + 1, figsize=(1.6 * (T + 1), 1.8 * B), squeeze=False)
     for b in range(B):
         _show(axes[b, 0], images[b])
         axes[b, 0].set_title("image", fontsize=8)
@@ -54,7 +51,4 @@ def attention_grid(images, captions, attn, path, max_words=12):
             ax.imshow(img, cmap="gray", vmin=0, vmax=255)
             ax.imshow(up, cmap="magma", alpha=0.6, extent=(0, up.shape[1], up.shape[0], 0))
             ax.set_title(words[b][t] if t < len(words[b]) else "<eos>", fontsize=8)
-    fig.tight_layout()
-    fig.savefig(path, dpi=80)
-    plt.close(fig)
-    return path
+    return save_figure(fig, path)

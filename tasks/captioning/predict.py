@@ -7,7 +7,7 @@ from pathlib import Path
 
 import torch
 
-from rnnsuite.inputs import UserError
+from rnnsuite.inputs import UserError, positive_int
 from rnnsuite.data import DataError
 from .data import read_image
 
@@ -43,10 +43,20 @@ def predict(model, cfg):
                                                  "dark background (invert the image if captions look wrong)"]))
         arrays.append(torch.from_numpy(arr))
         notes.append(note)
-    beam = int(cfg.beam or 1)
+    beam = positive_int(cfg.beam_size, "beam_size")
     captions = []
     for i in range(0, len(arrays), 64):
         captions += model.generate(torch.stack(arrays[i:i + 64]), beam_size=beam)
     for p, cap, note in zip(paths, captions, notes):
         print(f"{p.name}\t{cap}" + (f"\t[note: {note}]" if note else ""))
     return list(zip([str(p) for p in paths], captions))
+
+
+def example_image(path):
+    """A scene in the generated fixture's style, as a PNG (the contract test's input)."""
+    from PIL import Image
+
+    from .data import fixture_items, make_scenes
+    canvases = make_scenes(*fixture_items(5, seed=0), n=1, seed=11)[0]
+    Image.fromarray(canvases[0, 0]).save(path)
+    return path

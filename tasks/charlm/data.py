@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from rnnsuite.data import DataError, get_source
+from rnnsuite.data import DataError
 from rnnsuite.data.module import TaskDataModule
 from rnnsuite.data.sources.shakespeare import load as load_shakespeare
 from rnnsuite.metrics import bits_per_char
@@ -183,74 +183,62 @@ class StreamWindows(torch.utils.data.IterableDataset):
 
 
 class CharLMDataModule(TaskDataModule):
+    task = "charlm"
+    sources = {"shakespeare": "read_shakespeare", "python_source": "read_python_source", "text": "read_text",
+               "fixture": "read_fixture"}
+
     def __init__(self, source="shakespeare", path=None, pattern="**/*.txt", batch_size=64, k1=128, k2=128,
                  eval_batch_size=32, eval_len=256, windows_per_epoch=None, val_frac=0.05, test_frac=0.05,
-                 split_seed=0, min_count=1, fixture_docs=12, num_workers=0):
-        super().__init__(batch_size, 0)  # stateful windows must come in order, from one process
-        self.source, self.path, self.pattern = source, path, pattern
+                 seed=0, min_count=1, fixture_size=12, num_workers=0):
+        super().__init__(source, batch_size, 0, seed, fixture_size)  # stateful windows: in order, one process
+        self.path, self.pattern = path, pattern
         self.k1, self.k2, self.windows_per_epoch = int(k1), int(k2), windows_per_epoch
         self.eval_batch_size, self.eval_len = eval_batch_size, eval_len
-        self.val_frac, self.test_frac, self.split_seed = val_frac, test_frac, split_seed
-        self.min_count, self.fixture_docs = min_count, fixture_docs
-        self.splits = None
+        self.val_frac, self.test_frac, self.min_count = val_frac, test_frac, min_count
 
-    def prepare_data(self):
-        if self.source == "shakespeare":
-            get_source("shakespeare").fetch()
+    def read_shakespeare(self):
+        return load_shakespeare(self.raw_dir())
 
-    def load_docs(self):
-        if self.source == "shakespeare":
-            return load_shakespeare(get_source("shakespeare").require())
-        if self.source == "python_source":
-            return python_source_corpus()
-        if self.source == "text":
-            return text_corpus(self.path, self.pattern)
-        if self.source == "fixture":
-            return fixture_corpus(self.fixture_docs, seed=self.split_seed)
-        raise DataError(f"unknown charlm source {self.source!r}; use shakespeare, python_source, text or fixture")
+    def read_python_source(self):
+        return python_source_corpus()
 
-    def setup(self, stage=None):
-        if self.splits is not None:
-            return
-        docs = self.load_docs()
-        self.splits = split_documents(docs, self.val_frac, self.test_frac, self.split_seed)
+    def read_text(self):
+        return text_corpus(self.path, self.pattern)
+
+    def read_fixture(self):
+        return fixture_corpus(self.fixture_size, seed=self.seed)
+
+    def build(self, docs):
+        self.splits = split_documents(docs, self.val_frac, self.test_frac, self.seed)
         text = {k: "".join(v.values()) for k, v in self.splits.items()}
         if self._state is None:
             self._state = {"chars": build_vocab(text["train"], self.min_count), "source": self.source}
         self.chars = self._state["chars"]
         self.ids = {k: encode(t, self.chars) for k, t in text.items()}
-        self.windows = {"train": StreamWindows(self.ids["train"], self.batch_size, self.k1, self.k2,
-                                               self.windows_per_epoch)}
+        self.datasets = {"train": StreamWindows(self.ids["train"], self.batch_size, self.k1, self.k2,
+                                                self.windows_per_epoch)}
         for split in ("val", "test"):  # evaluation: plain consecutive chunks, state carried, all scored
             B = max(1, min(self.eval_batch_size, len(self.ids[split]) // (self.eval_len + 1)))
             L = len(self.ids[split]) // B
             n = min(self.eval_len, L - 1)
-            self.windows[split] = StreamWindows(self.ids[split], B, n, n, carry_over=False)
+            self.datasets[split] = StreamWindows(self.ids[split], B, n, n, carry_over=False)
 
     def model_dims(self):
         return {"vocab_size": len(self.chars) + 1}
 
     # Lightning stores these in checkpoints: a resumed run reads on from the window the checkpoint reached.
     def state_dict(self):
-        return {"train_cursor": self.windows["train"].cursor} if self.splits is not None else {}
+        return {"train_cursor": self.datasets["train"].cursor} if self.datasets is not None else {}
 
     def load_state_dict(self, state):
         self.setup()  # Lightning sets up before it restores; this is then a no-op
-        self.windows["train"].cursor = int(state.get("train_cursor", 0)) % self.windows["train"].num_windows
+        self.datasets["train"].cursor = int(state.get("train_cursor", 0)) % self.datasets["train"].num_windows
 
-    def _loader(self, split):
+    def loader(self, split):
+        """Windows come in order, already batched (B streams each)."""
         if self.trainer is not None:  # under DDP each process reads its own share of the streams
-            self.windows[split].shard(self.trainer.global_rank, self.trainer.world_size)
-        return torch.utils.data.DataLoader(self.windows[split], batch_size=None)
-
-    def train_dataloader(self):
-        return self._loader("train")
-
-    def val_dataloader(self):
-        return self._loader("val")
-
-    def test_dataloader(self):
-        return self._loader("test")
+            self.datasets[split].shard(self.trainer.global_rank, self.trainer.world_size)
+        return torch.utils.data.DataLoader(self.datasets[split], batch_size=None)
 
     def baselines(self):
         """Unigram and bigram (add-one) character models fitted on train, in bits/char on the test split."""
@@ -265,8 +253,8 @@ class CharLMDataModule(TaskDataModule):
         return {"unigram": {"bpc": float(uni_bpc), "loss": float(uni_bpc * math.log(2))},
                 "bigram": {"bpc": float(big_bpc), "loss": float(big_bpc * math.log(2))}}
 
-    def split_summary(self):
-        return {k: {"documents": len(v), "characters": len(self.ids[k])} for k, v in self.splits.items()}
+    def describe_split(self, split):
+        return {"documents": len(self.splits[split]), "characters": len(self.ids[split])}
 
 
 __all__ = ["CharLMDataModule", "StreamWindows", "encode", "decode", "bits_per_char"]

@@ -17,6 +17,7 @@ from torch import nn
 from rnnsuite.architectures import SeqToSeq
 from rnnsuite.cells import build_stack
 from rnnsuite.decoding import sample_next
+from rnnsuite.inputs import UserError, generation_args
 from rnnsuite.training import TaskModule
 
 from .data import UNK, decode, encode
@@ -29,11 +30,10 @@ def map_state(fn, state):
 
 class CharLM(TaskModule):
     task_name = "charlm"
-    monitor, monitor_mode = "val/bpc", "min"
 
-    def __init__(self, vocab_size, cell, optim=None, data_state=None, embed_dim=64, hidden_size=256,
+    def __init__(self, vocab_size, cell, optim=None, monitor=None, embed_dim=64, hidden_size=256,
                  num_layers=2, dropout=0.1):
-        super().__init__(optim)
+        super().__init__(optim, monitor)
         self.save_hyperparameters()
         self.embed = nn.Embedding(vocab_size, embed_dim)
         self.rnn = SeqToSeq(build_stack(cell, embed_dim, hidden_size, num_layers, False, dropout))
@@ -81,6 +81,7 @@ class CharLM(TaskModule):
             checkpoint["charlm_train_state"] = self.carry["train"]
 
     def on_load_checkpoint(self, checkpoint):
+        super().on_load_checkpoint(checkpoint)
         if "charlm_train_state" in checkpoint:
             self.carry["train"] = checkpoint["charlm_train_state"]
 
@@ -93,7 +94,7 @@ class CharLM(TaskModule):
     # ------------------------------------------------------------------ generation
     @property
     def chars(self):
-        return self.hparams.data_state["chars"]
+        return self.data_state["chars"]
 
     def step(self, ids, state=None):
         """One character per row: ids [B] -> next-character logits [B, V], new state. O(1) per call."""
@@ -106,14 +107,11 @@ class CharLM(TaskModule):
     def generate(self, prime="", length=500, temperature=1.0, top_k=None, seed=0):
         """prime + `length` sampled characters. The prime is read step by step into the state, then each
         sampled character is fed back in."""
-        if length <= 0:
-            raise ValueError(f"length must be a positive number of characters, got {length}")
-        if temperature <= 0:
-            raise ValueError(f"temperature must be > 0, got {temperature}")
+        length, temperature = generation_args(length, temperature, "characters")
         unknown = sorted({c for c in prime if c not in self.chars})
         if unknown:
-            raise ValueError(f"prime has characters that are not in the model's vocabulary: "
-                             f"{', '.join(repr(c) for c in unknown)}")
+            raise UserError(f"the prime has characters the model never saw in training: "
+                            f"{', '.join(repr(c) for c in unknown)}; remove or replace them")
         was_training = self.training
         self.eval()
         start = prime or ("\n" if "\n" in self.chars else self.chars[0])  # an empty prime starts a new line
@@ -139,7 +137,5 @@ class CharLM(TaskModule):
         sample = self.generate("ROMEO:" if all(c in self.chars for c in "ROMEO:") else "", 500,
                                temperature=0.8, seed=0)
         (run_dir / "sample.txt").write_text(sample + "\n")
-        return {"splits": datamodule.split_summary(),
-                "test_documents": sorted(datamodule.splits["test"]),
-                "val_documents": sorted(datamodule.splits["val"]),
-                "sample_500": sample}
+        return {"test_documents": sorted(datamodule.splits["test"]),
+                "val_documents": sorted(datamodule.splits["val"]), "sample_500": sample}

@@ -1,19 +1,14 @@
-"""`rnn-predict task=charlm ckpt=... prime="ROMEO:" length=500 temperature=0.8 top_k=20`: generated text."""
+"""`rnn-predict task=charlm ckpt=... prime="ROMEO:" length=500 temperature=0.8 top_k=20`: generated text.
+file=PATH reads the prime from a UTF-8 file instead (the text to continue)."""
 from pathlib import Path
 
-from rnnsuite.inputs import UserError, generation_args
+from rnnsuite.inputs import positive_int, read_text_file
 
 
 def predict(model, cfg):
-    length, temperature = generation_args(cfg.length, cfg.temperature, "characters")
-    if cfg.top_k is not None and int(cfg.top_k) <= 0:
-        raise UserError(f"top_k must be a positive integer or null, got {cfg.top_k}")
-    prime = "" if cfg.prime is None else str(cfg.prime)
-    unknown = sorted({c for c in prime if c not in model.chars})
-    if unknown:
-        raise UserError(f"the prime has characters the model never saw in training: "
-                        f"{', '.join(repr(c) for c in unknown)}; remove or replace them")
-    text = model.generate(prime, length, temperature, cfg.top_k, cfg.seed)
+    top_k = None if cfg.top_k is None else positive_int(cfg.top_k, "top_k")
+    prime = read_text_file(cfg.file) if cfg.get("file") else ("" if cfg.prime is None else str(cfg.prime))
+    text = model.generate(prime, cfg.length, cfg.temperature, top_k, cfg.seed)
     print(text)
     if cfg.out:
         Path(cfg.out).write_text(text + "\n", encoding="utf-8")

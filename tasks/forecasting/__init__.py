@@ -1,5 +1,5 @@
 """Forecasting: sequence -> sequence, multi-horizon, on half-hourly electricity demand (or any CSV series)."""
-from rnnsuite.registry import Task
+from rnnsuite.registry import PredictCase, Task
 
 TASK = Task(
     name="forecasting",
@@ -11,4 +11,7 @@ TASK = Task(
              "coverage": "share of actuals inside the p10-p90 band (after calibration)",
              "coverage_uncalibrated": "the same before calibration", "interval_width": "mean p90 - p10"},
     fixture=("data=forecast_fixture",),
+    # its input is a time-indexed table, so it predicts from a file only
+    predict_file=PredictCase(("csv={file}", "out={dir}/forecast.csv"), file_name="recent.csv",
+                             file_maker="rnnsuite.tasks.forecasting.predict:example_csv"),
 )

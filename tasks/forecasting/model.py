@@ -14,9 +14,11 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
+from torchmetrics.aggregation import CatMetric
 
-from rnnsuite.architectures import EncoderDecoder, SeqToSeq
+from rnnsuite.architectures import EncoderDecoder, SeqToSeq, teacher_forcing_at
 from rnnsuite.cells import build_stack, final_hidden
+from rnnsuite.metrics import SplitMetrics
 from rnnsuite.training import TaskModule
 
 from .data import forecast_metrics
@@ -33,13 +35,12 @@ def pinball(pred, y, quantiles):
 
 class Forecaster(TaskModule):
     task_name = "forecasting"
-    monitor, monitor_mode = "val/mape", "min"
 
-    def __init__(self, n_targets, n_past, n_known, lookback, horizon, cell, optim=None, data_state=None,
+    def __init__(self, n_targets, n_past, n_known, lookback, horizon, cell, optim=None, monitor=None,
                  style="direct", hidden_size=64, num_layers=1, dropout=0.0, quantiles=(0.1, 0.5, 0.9),
                  loss="mae", teacher_forcing_start=1.0, teacher_forcing_end=0.5, head_hidden=128,
                  calibrate=True):
-        super().__init__(optim)
+        super().__init__(optim, monitor)
         if style not in STYLES:
             raise ValueError(f"unknown model.style {style!r}; choose one of {STYLES}")
         if loss not in ("mae", "mse"):
@@ -64,17 +65,25 @@ class Forecaster(TaskModule):
             dec = build_stack(cell, nt + n_known, hidden_size, num_layers, False, dropout)
             # continuous values: the decoder reads [y_prev; known] as is, and the median is fed back
             self.net = EncoderDecoder(enc, dec, embed_target=nn.Identity(),
-                                      readout=nn.Linear(hidden_size, nt * self.Q),
-                                      feedback=lambda pred: pred[..., self.mid])
-        st = data_state or {}
-        tg = st.get("targets", ["y"] * nt)
-        scaler = st.get("scaler", {})
-        self.register_buffer("mu", torch.tensor([scaler.get(c, [0.0, 1.0])[0] for c in tg]), persistent=False)
-        self.register_buffer("sd", torch.tensor([scaler.get(c, [0.0, 1.0])[1] for c in tg]), persistent=False)
+                                      readout=nn.Linear(hidden_size, nt * self.Q), feedback=self._feed_back_median)
+        # the target scaler (set from the data state): forecasts are unscaled to original units
+        self.register_buffer("mu", torch.zeros(nt), persistent=False)
+        self.register_buffer("sd", torch.ones(nt), persistent=False)
         # Conformal widening of the outer quantiles, fitted on each validation pass (in original units, per
         # target); saved with the checkpoint of that epoch.
         self.register_buffer("band_pad", torch.zeros(nt))
-        self._outputs = {"val": [], "test": []}
+        # every val/test forecast and its actuals (original units), gathered over the epoch and, under DDP, over
+        # processes: the metrics, the conformal pad and the plots need all of them
+        self.collected = SplitMetrics(lambda split: {k: CatMetric(nan_strategy="disable") for k in ("pred", "actual")},
+                                      splits=("val", "test"))
+
+    def set_data_state(self, state):
+        super().set_data_state(state)
+        scaler = self.data_state.get("scaler", {})
+        targets = self.data_state.get("targets", [])
+        if targets:
+            self.mu.copy_(torch.tensor([scaler[c][0] for c in targets]))
+            self.sd.copy_(torch.tensor([scaler[c][1] for c in targets]))
 
     # ------------------------------------------------------------------ forward: scaled [B, H, n_t, Q]
     def forward(self, y, past, known, teacher_forcing=0.0):
@@ -112,25 +121,16 @@ class Forecaster(TaskModule):
         return self.readout(out).view(y.size(0), x.size(1), -1, self.Q)
 
     def _encdec(self, y, past, known, teacher_forcing):
+        """The decoder reads [y_{t-1}; known_t]; teacher_forcing < 1 (and inference, at 0) feeds back its own
+        median in place of y_{t-1} (scheduled sampling), the known part stays."""
         L, H = self.hparams.lookback, self.hparams.horizon
         src = torch.cat([y[:, :L], past[:, :L], known[:, :L]], -1)
-        tgt_in = torch.cat([y[:, L - 1:L + H - 1], known[:, L:L + H]], -1)  # [y_{t-1}; known_t]
-        B = y.size(0)
-        if teacher_forcing >= 1.0:
-            return self.net(src, None, tgt_in, 1.0).view(B, H, -1, self.Q)
-        # scheduled sampling / inference: the fed-back median replaces y_{t-1}, the known part stays
-        state, prev, preds = self.net.encode(src), y[:, L - 1], []
-        nt = y.size(-1)
-        for h in range(H):
-            pred, state = self.net.step(torch.cat([prev, known[:, L + h]], -1), state)
-            pred = pred.view(B, nt, self.Q)
-            preds.append(pred)
-            if h + 1 < H:
-                gold = y[:, L + h]
-                use_gold = torch.rand(B, 1, device=y.device) < teacher_forcing
-                prev = torch.where(use_gold, gold, pred[..., self.mid].detach() if teacher_forcing > 0
-                                   else pred[..., self.mid])
-        return torch.stack(preds, 1)
+        tgt_in = torch.cat([y[:, L - 1:L + H - 1], known[:, L:L + H]], -1)
+        return self.net(src, None, tgt_in, teacher_forcing).view(y.size(0), H, -1, self.Q)
+
+    def _feed_back_median(self, pred, gold_next):
+        nt = self.hparams.n_targets
+        return torch.cat([pred.view(pred.size(0), nt, self.Q)[..., self.mid], gold_next[:, nt:]], -1)
 
     # ------------------------------------------------------------------ training
     def _loss(self, pred, target):
@@ -140,20 +140,25 @@ class Forecaster(TaskModule):
         return F.l1_loss(p, target) if self.hparams.loss == "mae" else F.mse_loss(p, target)
 
     def teacher_forcing(self):
-        """Linear decay from start to end over the planned epochs (scheduled sampling, Bengio et al. 2015)."""
-        a, b = self.hparams.teacher_forcing_start, self.hparams.teacher_forcing_end
-        epochs = max(1, (self.trainer.max_epochs or 1) - 1) if self._trainer is not None else 1
-        return a + (b - a) * min(1.0, self.current_epoch / epochs)
+        """Scheduled sampling's ratio this epoch: linear from start to end over the planned epochs."""
+        h = self.hparams
+        return teacher_forcing_at(self.current_epoch, self.trainer.max_epochs if self._trainer is not None else 1,
+                                  h.teacher_forcing_start, h.teacher_forcing_end)
 
-    def training_step(self, batch, _):
+    def _step(self, batch, split):
         y, past, known = batch["y"], batch["past"], batch["known"]
         L = self.hparams.lookback
-        if self.hparams.style == "synced":
+        if split != "train":  # forecasts from the lookback alone, kept for the epoch's metrics
+            pred = self(y, past, known)
+            loss = self._loss(pred, y[:, L:])
+            self.collected[split]["pred"].update(self.unscale(pred))
+            self.collected[split]["actual"].update(batch["target"])
+        elif self.hparams.style == "synced":
             loss = self._loss(self.synced_train_outputs(y, past, known), y[:, 1:])
         else:
             tf = self.teacher_forcing() if self.hparams.style == "encdec" else 0.0
             loss = self._loss(self(y, past, known, teacher_forcing=tf), y[:, L:])
-        self.log_split("train", {"loss": loss}, batch_size=y.size(0))
+        self.log_split(split, {"loss": loss}, batch_size=y.size(0))
         return loss
 
     def unscale(self, pred):
@@ -161,25 +166,16 @@ class Forecaster(TaskModule):
         Chernozhukov et al. 2010): separately trained outputs can swap order on unusual inputs."""
         return pred.sort(-1).values * self.sd[:, None] + self.mu[:, None]
 
-    def _eval_step(self, batch, split):
-        y, past, known = batch["y"], batch["past"], batch["known"]
-        pred = self(y, past, known)
-        loss = self._loss(pred, y[:, self.hparams.lookback:])
-        self.log(f"{split}/loss", loss, batch_size=y.size(0), prog_bar=True)
-        self._outputs[split].append((self.unscale(pred).cpu(), batch["target"].cpu()))
-
-    def validation_step(self, batch, _):
-        self._eval_step(batch, "val")
-
-    def test_step(self, batch, _):
-        self._eval_step(batch, "test")
-
     def _epoch_metrics(self, split):
-        if not self._outputs[split]:
+        c = self.collected[split]
+        if not c["pred"].update_called:
             return
-        pred, actual = (torch.cat(x).numpy() for x in zip(*self._outputs[split]))
-        self._outputs[split].clear()
-        overall, per_step = forecast_metrics(actual, pred[..., self.mid], self.hparams.data_state["mase_scale"])
+        H, nt = self.hparams.horizon, self.hparams.n_targets
+        pred = c["pred"].compute().reshape(-1, H, nt, self.Q).cpu().numpy()
+        actual = c["actual"].compute().reshape(-1, H, nt).cpu().numpy()
+        c["pred"].reset()
+        c["actual"].reset()
+        overall, per_step = forecast_metrics(actual, pred[..., self.mid], self.data_state["mase_scale"])
         if self.quantiles and len(self.quantiles) > 1:
             if split == "test" and self.hparams.calibrate:
                 overall["coverage_uncalibrated"] = float(np.mean((actual >= pred[..., 0]) & (actual <= pred[..., -1])))
@@ -231,7 +227,7 @@ class Forecaster(TaskModule):
         res = getattr(self, "test_result", None)
         if res is None:
             return []
-        st, H = self.hparams.data_state, self.hparams.horizon
+        st, H = self.data_state, self.hparams.horizon
         origins = datamodule.starts["test"] + self.hparams.lookback
         lines = []
         for i in range(min(n, len(origins))):
@@ -247,7 +243,7 @@ class Forecaster(TaskModule):
         res = getattr(self, "test_result", None)
         if res is None:
             return {}
-        st = self.hparams.data_state
+        st = self.data_state
         baselines = datamodule.baseline_forecasts()
         base_steps = {k: forecast_metrics(res["actual"], v, st["mase_scale"])[1]["mape"] for k, v in baselines.items()}
         images = {

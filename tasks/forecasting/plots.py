@@ -1,7 +1,7 @@
 """Forecast plots: history, actuals, forecast and quantile band; error per horizon step."""
 import numpy as np
 
-from rnnsuite.plots import plt
+from rnnsuite.plots import figure, save_figure
 
 
 def draw_forecast(ax, hist_t, hist_y, fut_t, pred, quantiles, actual=None, baseline=None, label="forecast"):
@@ -25,7 +25,7 @@ def forecast_plot(dm, pred, quantiles, out_png, baseline=None, n=3):
     origins = dm.starts["test"] + L
     picks = np.unique(np.linspace(0, len(origins) - 1, n).round().astype(int))
     show = min(L, 2 * H)
-    fig, axes = plt.subplots(len(picks), 1, figsize=(10, 2.8 * len(picks)), squeeze=False)
+    fig, axes = figure(len(picks), 1, figsize=(10, 2.8 * len(picks)), squeeze=False)
     idx, name = dm.frame.index, dm._state["targets"][0]
     for ax, i in zip(axes[:, 0], picks):
         o = origins[i]
@@ -33,15 +33,12 @@ def forecast_plot(dm, pred, quantiles, out_png, baseline=None, n=3):
                       actual=dm.raw_y[o:o + H, 0], baseline=None if baseline is None else baseline[i, :, 0])
         ax.set_title(f"{name}: forecast from {idx[o]}", fontsize=10)
     axes[0, 0].legend(fontsize=8, ncol=5, loc="upper left")
-    fig.tight_layout()
-    fig.savefig(out_png, dpi=110)
-    plt.close(fig)
-    return out_png
+    return save_figure(fig, out_png)
 
 
 def horizon_plot(model_mape, baselines, out_png):
     """MAPE per horizon step for the model and each baseline."""
-    fig, ax = plt.subplots(figsize=(8, 4))
+    fig, ax = figure(figsize=(8, 4))
     steps = np.arange(1, len(model_mape) + 1)
     for name, v in baselines.items():
         ax.plot(steps, v, lw=1, ls="--", label=name)
@@ -50,7 +47,4 @@ def horizon_plot(model_mape, baselines, out_png):
     ax.set_ylabel("test MAPE (%)")
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8)
-    fig.tight_layout()
-    fig.savefig(out_png, dpi=110)
-    plt.close(fig)
-    return out_png
+    return save_figure(fig, out_png)

@@ -5,13 +5,12 @@ recent.csv has the training data's columns. Known-in-future covariates (other th
 task derives) must be given for the H steps to forecast: add H rows after the last observed target with the
 target left empty and the known covariates filled in.
 """
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import torch
 
-from rnnsuite.inputs import UserError
+from rnnsuite.inputs import UserError, existing_file, output_path
 from rnnsuite.data import DataError
 
 from .data import build_features, validate_frame
@@ -19,9 +18,7 @@ from .data import build_features, validate_frame
 
 def read_recent(path, st, fill_na=None):
     """The validated frame and the number of history rows (those up to the last observed target)."""
-    path = Path(path)
-    if not path.is_file():
-        raise UserError(f"CSV file not found: {path}")
+    path = existing_file(path, "CSV file")
     try:
         raw = pd.read_csv(path, dtype=str, keep_default_na=False)
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as e:
@@ -67,14 +64,6 @@ def forecast_frame(model, frame, n_hist):
     return out, pred
 
 
-def default_out():
-    try:
-        from hydra.core.hydra_config import HydraConfig
-        return Path(HydraConfig.get().runtime.output_dir) / "forecast.csv"
-    except Exception:  # not under Hydra (a test calling predict directly)
-        return Path("forecast.csv")
-
-
 def predict(model, cfg):
     if not cfg.get("csv"):
         raise UserError("give csv=PATH: recent history with the training columns (at least lookback rows)")
@@ -85,7 +74,7 @@ def predict(model, cfg):
     except DataError as e:
         raise UserError(str(e)) from None
     out, pred = forecast_frame(model, frame, n_hist)
-    path = Path(cfg.out) if cfg.get("out") else default_out()
+    path = output_path(cfg.get("out"), "forecast.csv")
     path.parent.mkdir(parents=True, exist_ok=True)
     out.to_csv(path, index=False)
     png = path.with_suffix(".png")
@@ -96,15 +85,25 @@ def predict(model, cfg):
 
 
 def plot_prediction(history, out, pred, quantiles, st, png):
-    from rnnsuite.plots import plt
+    from rnnsuite.plots import figure, save_figure
 
     from .plots import draw_forecast
     name = st["targets"][0]
     show = history.iloc[-min(len(history), 2 * st["horizon"]):]
-    fig, ax = plt.subplots(figsize=(10, 3.5))
+    fig, ax = figure(figsize=(10, 3.5))
     draw_forecast(ax, show.index, show[name].to_numpy(), out["time"], pred[:, 0], quantiles)
     ax.set_title(f"{name}: forecast of the next {len(out)} steps")
     ax.legend(fontsize=8, loc="upper left")
-    fig.tight_layout()
-    fig.savefig(png, dpi=110)
-    plt.close(fig)
+    save_figure(fig, png)
+
+
+def example_csv(path, history_days=20, future_days=2):
+    """Recent history in the schema of elecdemand and of the fixture (time, Demand, Temperature, WorkDay), then
+    `future_days` of rows with the known covariates and an empty target: the contract test's input."""
+    from .data import synthetic_series
+    per_day = 48
+    df = synthetic_series(history_days + future_days, per_day, seed=3, start="2024-03-01")
+    df["Demand"] = df["Demand"].astype(object)
+    df.iloc[history_days * per_day:, df.columns.get_loc("Demand")] = ""
+    df.to_csv(path, index=False)
+    return path

@@ -9,7 +9,6 @@ import random
 import numpy as np
 import torch
 
-from rnnsuite.data import DataError, get_source
 from rnnsuite.data.module import TaskDataModule
 from rnnsuite.data.sources.chorales import load_rolls
 
@@ -60,39 +59,37 @@ def collate_rolls(batch):
 
 
 class MusicDataModule(TaskDataModule):
-    def __init__(self, source="chorales", resolution=1.0, batch_size=16, val_frac=0.1, test_frac=0.1,
-                 split_seed=0, fixture_size=48, num_workers=0):
-        super().__init__(batch_size, num_workers)
-        self.source, self.resolution = source, float(resolution)
-        self.val_frac, self.test_frac, self.split_seed = val_frac, test_frac, split_seed
-        self.fixture_size = fixture_size
-        self.splits = None
+    task = "music"
+    sources = {"chorales": "read_chorales", "fixture": "read_fixture"}
+
+    def __init__(self, source="chorales", resolution=1.0, batch_size=16, val_frac=0.1, test_frac=0.1, seed=0,
+                 fixture_size=48, num_workers=0):
+        super().__init__(source, batch_size, num_workers, seed, fixture_size)
+        self.resolution = float(resolution)
+        self.val_frac, self.test_frac = val_frac, test_frac
 
     def prepare_data(self):
+        super().prepare_data()
         if self.source == "chorales":
-            get_source("chorales").fetch()
             load_rolls(self.resolution)  # parse once and cache
 
-    def load(self):
-        if self.source == "chorales":
-            rolls, ids, _ = load_rolls(self.resolution)
-            return rolls, ids
-        if self.source == "fixture":
-            rolls = fixture_rolls(self.fixture_size, self.split_seed)
-            return rolls, list(range(1, len(rolls) + 1))
-        raise DataError(f"unknown music source {self.source!r}; use chorales or fixture")
+    def read_chorales(self):
+        rolls, ids, _ = load_rolls(self.resolution)
+        return rolls, ids
 
-    def setup(self, stage=None):
-        if self.splits is not None:
-            return
-        rolls, ids = self.load()
+    def read_fixture(self):
+        rolls = fixture_rolls(self.fixture_size, self.seed)
+        return rolls, list(range(1, len(rolls) + 1))
+
+    def build(self, raw):
+        rolls, ids = raw
         if self._state is None:
             # the pitch range present anywhere in the corpus, so no test note falls outside the model's outputs
             used = np.flatnonzero(np.concatenate(rolls).any(0))
             self._state = {"low": int(used.min()), "high": int(used.max()), "resolution": self.resolution}
         lo, hi = self._state["low"], self._state["high"]
         order = list(range(len(rolls)))
-        random.Random(self.split_seed).shuffle(order)
+        random.Random(self.seed).shuffle(order)
         n_test, n_val = math.ceil(self.test_frac * len(order)), math.ceil(self.val_frac * len(order))
         parts = {"test": order[:n_test], "val": order[n_test:n_test + n_val], "train": order[n_test + n_val:]}
         self.splits = {k: {"ids": [ids[i] for i in sorted(v)], "rolls": [rolls[i][:, lo:hi + 1] for i in sorted(v)]}
@@ -102,22 +99,16 @@ class MusicDataModule(TaskDataModule):
     def model_dims(self):
         return {"num_pitches": self._state["high"] - self._state["low"] + 1}
 
-    def train_dataloader(self):
-        return self.loader(self.datasets["train"], shuffle=True, collate_fn=collate_rolls)
-
-    def val_dataloader(self):
-        return self.loader(self.datasets["val"], collate_fn=collate_rolls)
-
-    def test_dataloader(self):
-        return self.loader(self.datasets["test"], collate_fn=collate_rolls)
+    def collate(self, batch, split):
+        return collate_rolls(batch)
 
     def baselines(self):
         train, test = self.splits["train"]["rolls"], self.splits["test"]["rolls"]
         return {"independent_pitches": {"nll": nll_independent(train, test)}}
 
-    def split_summary(self):
-        return {k: {"chorales": len(v["rolls"]), "frames": int(sum(len(r) for r in v["rolls"]))}
-                for k, v in self.splits.items()}
+    def describe_split(self, split):
+        rolls = self.splits[split]["rolls"]
+        return {"chorales": len(rolls), "frames": int(sum(len(r) for r in rolls))}
 
 
 __all__ = ["MusicDataModule", "collate_rolls", "fixture_rolls"]

@@ -4,22 +4,23 @@ The metric is the negative log-likelihood per time step of Boulanger-Lewandowski
 2014: for each frame, the sum over pitches of the binary cross-entropy (nats), averaged over all frames of the
 split (every frame of every chorale counts once; padding does not count).
 """
+import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
 
 from rnnsuite.architectures import SeqToSeq, length_mask
 from rnnsuite.cells import build_stack
+from rnnsuite.inputs import generation_args
 from rnnsuite.training import TaskModule
 
 
 class MusicRNN(TaskModule):
     task_name = "music"
-    monitor, monitor_mode = "val/nll", "min"
 
-    def __init__(self, num_pitches, cell, optim=None, data_state=None, hidden_size=128, num_layers=1,
+    def __init__(self, num_pitches, cell, optim=None, monitor=None, hidden_size=128, num_layers=1,
                  dropout=0.2):
-        super().__init__(optim)
+        super().__init__(optim, monitor)
         self.save_hyperparameters()
         self.rnn = SeqToSeq(build_stack(cell, num_pitches, hidden_size, num_layers, False, dropout))
         self.drop = nn.Dropout(dropout)
@@ -41,17 +42,18 @@ class MusicRNN(TaskModule):
 
     # ------------------------------------------------------------------ generation
     @torch.no_grad()
-    def generate(self, length=64, temperature=1.0, seed=0):
-        """Sample `length` frames, one step at a time with carried state: bool [length, P]."""
-        if length <= 0:
-            raise ValueError(f"length must be a positive number of time steps, got {length}")
-        if temperature <= 0:
-            raise ValueError(f"temperature must be > 0, got {temperature}")
+    def generate(self, length=64, temperature=1.0, seed=0, prime=None):
+        """Sample `length` frames, one step at a time with carried state: bool [length, P]. `prime` (bool
+        [T, P] over the model's pitches) is read into the state first; the sample continues it."""
+        length, temperature = generation_args(length, temperature, "time steps")
         was_training = self.training
         self.eval()
         gen = torch.Generator(device=self.device).manual_seed(int(seed))
         frame = torch.zeros(1, self.hparams.num_pitches, device=self.device)  # the start frame
         state, frames = None, []
+        for known in (prime if prime is not None else []):
+            _, state = self.rnn.step(frame, state)
+            frame = torch.as_tensor(known, dtype=torch.float32, device=self.device)[None]
         for _ in range(int(length)):
             h, state = self.rnn.step(frame, state)
             p = torch.sigmoid(self.head(h) / temperature)
@@ -62,23 +64,22 @@ class MusicRNN(TaskModule):
 
     def full_roll(self, frames):
         """Frames over the model's pitch range -> [T, 128] MIDI pitches."""
-        import numpy as np
-        st = self.hparams.data_state
+        st = self.data_state
         out = np.zeros((len(frames), 128), dtype=bool)
         out[:, st["low"]: st["high"] + 1] = frames
         return out
 
     def examples(self, datamodule, n=5):
         from .render import describe
-        return describe(self.full_roll(self.generate(16, seed=0)), self.hparams.data_state["resolution"])
+        return describe(self.full_roll(self.generate(16, seed=0)), self.data_state["resolution"])
 
     def extra_results(self, datamodule, run_dir):
         from .render import plot_roll, write_midi
         roll = self.full_roll(self.generate(64, seed=0))
-        res = self.hparams.data_state["resolution"]
+        res = self.data_state["resolution"]
         midi = write_midi(roll, run_dir / "sample.mid", res)
         png = plot_roll(roll, run_dir / "sample_roll.png", res, "generated (64 steps)")
-        return {"splits": datamodule.split_summary(), "test_chorales": datamodule.splits["test"]["ids"],
+        return {"test_chorales": datamodule.splits["test"]["ids"],
                 "nll_definition": "per time step: sum over pitches of binary cross-entropy (nats), "
                                   "averaged over all frames of the split",
                 "sample_midi": str(midi), "images": {"sample_roll": png}}

@@ -4,7 +4,7 @@ from pathlib import Path
 import numpy as np
 
 from rnnsuite.data.sources.chorales import music21
-from rnnsuite.plots import plt
+from rnnsuite.plots import figure, save_figure
 
 NAMES = ["C", "C#", "D", "D#", "E", "F", "F#", "G", "G#", "A", "A#", "B"]
 
@@ -38,17 +38,14 @@ def plot_roll(roll, path, resolution=1.0, title="piano roll"):
     """Time across, pitch up, over the pitch range that sounds (with a margin)."""
     used = np.flatnonzero(roll.any(0))
     lo, hi = (int(used.min()) - 2, int(used.max()) + 3) if len(used) else (48, 84)
-    fig, ax = plt.subplots(figsize=(max(6, len(roll) / 8), 4))
+    fig, ax = figure(figsize=(max(6, len(roll) / 8), 4))
     ax.imshow(roll[:, lo:hi].T, origin="lower", aspect="auto", cmap="Greys", interpolation="nearest",
               extent=(0, len(roll) * resolution, lo - 0.5, hi - 0.5))
     ticks = [p for p in range(lo, hi) if p % 12 == 0]
     ax.set_yticks(ticks, [note_name(p) for p in ticks])
     ax.set_xlabel("quarter notes")
     ax.set_title(title)
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return Path(path)
+    return save_figure(fig, path)
 
 
 def describe(roll, resolution=1.0):

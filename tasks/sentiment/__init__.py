@@ -1,5 +1,5 @@
 """Sentiment: sequence -> vector on Rotten Tomatoes snippets."""
-from rnnsuite.registry import Task
+from rnnsuite.registry import PredictCase, Task
 
 TASK = Task(
     name="sentiment",
@@ -7,4 +7,6 @@ TASK = Task(
     predict="rnnsuite.tasks.sentiment.predict:predict",
     metrics={"loss": "cross-entropy", "acc": "accuracy", "macro_f1": "unweighted mean of per-class F1"},
     fixture=("data=sentiment_fixture",),
+    predict_file=PredictCase(("file={file}",), file_text="a superb and witty film\n"),
+    predict_args=PredictCase(("text='a superb and witty film'",), same_as_file=True),
 )

@@ -5,7 +5,7 @@ import numpy as np
 import pandas as pd
 from sklearn.model_selection import train_test_split
 
-from rnnsuite.data import DataError, SequenceDataset, TextTokenizer, collate_labelled, get_source
+from rnnsuite.data import SequenceDataset, TextTokenizer, collate_labelled
 from rnnsuite.data.module import TaskDataModule
 from rnnsuite.data.sources.rotten_tomatoes import load as load_rotten_tomatoes
 from rnnsuite.metrics import accuracy, macro_f1
@@ -34,39 +34,33 @@ def synthetic_reviews(n=600, seed=0):
 
 
 class SentimentDataModule(TaskDataModule):
-    def __init__(self, source="rotten_tomatoes", batch_size=64, val_frac=0.1, test_frac=0.1, split_seed=0,
+    task = "sentiment"
+    unit = "texts"
+    sources = {"rotten_tomatoes": "read_rotten_tomatoes", "fixture": "read_fixture"}
+
+    def __init__(self, source="rotten_tomatoes", batch_size=64, val_frac=0.1, test_frac=0.1, seed=0,
                  tokenizer="word", vocab_size=20000, min_frequency=2, lowercase=True, max_len=80,
                  fixture_size=600, num_workers=0):
-        super().__init__(batch_size, num_workers)
-        self.source, self.split_seed = source, split_seed
+        super().__init__(source, batch_size, num_workers, seed, fixture_size)
         self.val_frac, self.test_frac = val_frac, test_frac
         self.tok_kind, self.vocab_size, self.min_frequency = tokenizer, vocab_size, min_frequency
-        self.lowercase, self.max_len, self.fixture_size = lowercase, max_len, fixture_size
-        self.splits = None
+        self.lowercase, self.max_len = lowercase, max_len
 
-    def prepare_data(self):
-        if self.source != "fixture":
-            get_source(self.source).fetch()
+    def read_rotten_tomatoes(self):
+        return load_rotten_tomatoes(self.raw_dir())
 
-    def load_frame(self):
-        if self.source == "fixture":
-            return synthetic_reviews(self.fixture_size, seed=self.split_seed)
-        if self.source == "rotten_tomatoes":
-            return load_rotten_tomatoes(get_source(self.source).require())
-        raise DataError(f"unknown sentiment source {self.source!r}; use rotten_tomatoes or fixture")
+    def read_fixture(self):
+        return synthetic_reviews(self.fixture_size, seed=self.seed)
 
     def split(self, df):
         """Stratified by label, seeded: the same seed always gives the same three splits."""
-        rest, test = train_test_split(df, test_size=self.test_frac, stratify=df["label"],
-                                      random_state=self.split_seed)
+        rest, test = train_test_split(df, test_size=self.test_frac, stratify=df["label"], random_state=self.seed)
         train, val = train_test_split(rest, test_size=self.val_frac / (1 - self.test_frac),
-                                      stratify=rest["label"], random_state=self.split_seed)
+                                      stratify=rest["label"], random_state=self.seed)
         return {k: v.reset_index(drop=True) for k, v in (("train", train), ("val", val), ("test", test))}
 
-    def setup(self, stage=None):
-        if self.splits is not None:
-            return
-        self.splits = self.split(self.load_frame())
+    def build(self, df):
+        self.splits = self.split(df)
         if self._state is None:
             tk = TextTokenizer.train(self.splits["train"]["text"], self.tok_kind, self.vocab_size,
                                      self.min_frequency, self.lowercase)
@@ -83,17 +77,8 @@ class SentimentDataModule(TaskDataModule):
         return {"vocab_size": self.tokenizer.vocab_size, "num_classes": len(CLASS_NAMES),
                 "pad_id": self.tokenizer.pad_id}
 
-    def _collate(self, batch):
+    def collate(self, batch, split):
         return collate_labelled(batch, self.tokenizer.pad_id)
-
-    def train_dataloader(self):
-        return self.loader(self.datasets["train"], shuffle=True, collate_fn=self._collate)
-
-    def val_dataloader(self):
-        return self.loader(self.datasets["val"], collate_fn=self._collate)
-
-    def test_dataloader(self):
-        return self.loader(self.datasets["test"], collate_fn=self._collate)
 
     def baselines(self):
         """TF-IDF (word 1-2 grams) + logistic regression, fitted on train, scored on the same test split."""

@@ -2,29 +2,32 @@
 import torch
 import torch.nn.functional as F
 from torch import nn
+from torchmetrics.classification import MulticlassAccuracy, MulticlassF1Score
 
 from rnnsuite.architectures import SeqToVec
 from rnnsuite.cells import build_stack
 from rnnsuite.data import TextTokenizer
-from rnnsuite.metrics import macro_f1
+from rnnsuite.metrics import SplitMetrics
 from rnnsuite.training import TaskModule
 
 
 class SentimentClassifier(TaskModule):
     task_name = "sentiment"
-    monitor, monitor_mode = "val/acc", "max"
 
-    def __init__(self, vocab_size, num_classes, pad_id, cell, optim=None, data_state=None, embed_dim=128,
+    def __init__(self, vocab_size, num_classes, pad_id, cell, optim=None, monitor=None, embed_dim=128,
                  hidden_size=128, num_layers=1, bidirectional=True, dropout=0.3, embed_dropout=0.3,
                  pooling="max"):
-        super().__init__(optim)
+        super().__init__(optim, monitor)
         self.save_hyperparameters()
         self.embed = nn.Embedding(vocab_size, embed_dim, padding_idx=pad_id)
         self.encoder = SeqToVec(build_stack(cell, embed_dim, hidden_size, num_layers, bidirectional, dropout),
                                 pooling)
         self.drop_in, self.drop_out = nn.Dropout(embed_dropout), nn.Dropout(dropout)
         self.head = nn.Linear(self.encoder.output_size, num_classes)
-        self._outputs = {"val": [], "test": []}
+        # per split, accumulated over the epoch (and synced across processes) by torchmetrics
+        self.metrics = SplitMetrics(lambda split: {"acc": MulticlassAccuracy(num_classes, average="micro"),
+                                                   "macro_f1": MulticlassF1Score(num_classes, average="macro")})
+        self.tokenizer = None
 
     def forward(self, tokens, lengths):
         return self.head(self.drop_out(self.encoder(self.drop_in(self.embed(tokens)), lengths)))
@@ -32,38 +35,23 @@ class SentimentClassifier(TaskModule):
     def _step(self, batch, split):
         logits = self(batch["tokens"], batch["lengths"])
         loss = F.cross_entropy(logits, batch["labels"])
-        pred = logits.argmax(-1)
-        self.log_split(split, {"loss": loss, "acc": (pred == batch["labels"]).float().mean()},
-                       batch_size=len(pred))
-        if split in self._outputs:
-            self._outputs[split].append((pred.cpu(), batch["labels"].cpu()))
+        metrics = self.metrics[split]
+        for m in metrics.values():
+            m.update(logits.argmax(-1), batch["labels"])
+        self.log_split(split, {"loss": loss, **metrics}, batch_size=len(logits))
         return loss
 
-    def _epoch_f1(self, split):
-        if self._outputs[split]:
-            pred, gold = (torch.cat(x) for x in zip(*self._outputs[split]))
-            self.log(f"{split}/macro_f1", macro_f1(pred, gold, self.hparams.num_classes))
-        self._outputs[split].clear()
-
-    def on_validation_epoch_end(self):
-        self._epoch_f1("val")
-
-    def on_test_epoch_end(self):
-        self._epoch_f1("test")
-
     # ------------------------------------------------------------------ people-facing
-    @property
-    def tokenizer(self):
-        if not hasattr(self, "_tokenizer"):
-            st = self.hparams.data_state
-            self._tokenizer = TextTokenizer.from_str(st["tokenizer"], st["kind"])
-        return self._tokenizer
+    def set_data_state(self, state):
+        super().set_data_state(state)
+        st = self.data_state
+        self.tokenizer = TextTokenizer.from_str(st["tokenizer"], st["kind"]) if st else None
 
     @torch.no_grad()
     def classify(self, texts):
         """[(label, probability of that label, number of <unk> words)] for raw texts."""
         from rnnsuite.data import pad_sequences
-        st = self.hparams.data_state
+        st = self.data_state
         ids = [s[: st["max_len"]] or [self.tokenizer.unk_id] for s in self.tokenizer.encode_batch(texts)]
         tokens, lengths = pad_sequences(ids, self.tokenizer.pad_id)
         was_training = self.training
@@ -76,13 +64,11 @@ class SentimentClassifier(TaskModule):
 
     def examples(self, datamodule, n=5):
         test = datamodule.splits["test"].head(n)
-        names = self.hparams.data_state["class_names"]
+        names = self.data_state["class_names"]
         out = []
         for (label, p, _), text, gold in zip(self.classify(list(test["text"])), test["text"], test["label"]):
             out.append(f"{label:6s} {p:.2f}  (gold {names[gold]:6s})  {text[:90]}")
         return out
 
-    def extra_results(self, datamodule, run_dir):
-        return {"split_sizes": {k: len(v) for k, v in datamodule.splits.items()}}
 
 

@@ -21,36 +21,31 @@ def adding_problem(n, T, seed):
 
 
 class AddingDataModule(TaskDataModule):
+    task = "synthetic"
+    unit = "sequences"
+    sources = {"adding": "read_adding"}
+
     def __init__(self, seq_len=50, n_train=10000, n_val=1000, n_test=1000, seed=0, batch_size=64,
-                 num_workers=0):
-        super().__init__(batch_size, num_workers)
+                 num_workers=0, source="adding"):
+        super().__init__(source, batch_size, num_workers, seed)
         if seq_len < 2:
             raise ValueError(f"seq_len must be at least 2, got {seq_len}")
-        self.seq_len, self.sizes, self.seed = seq_len, (n_train, n_val, n_test), seed
-        self.splits = None
+        self.seq_len, self.sizes = seq_len, (n_train, n_val, n_test)
 
-    def setup(self, stage=None):
-        if self.splits is None:  # a different seed per split: no test sequence is a training sequence
-            self.splits = {name: adding_problem(n, self.seq_len, self.seed * 3 + i)
-                           for i, (name, n) in enumerate(zip(("train", "val", "test"), self.sizes))}
+    def read_adding(self):
+        """A different seed per split: no test sequence is a training sequence."""
+        return {name: adding_problem(n, self.seq_len, self.seed * 3 + i)
+                for i, (name, n) in enumerate(zip(("train", "val", "test"), self.sizes))}
+
+    def build(self, splits):
+        self.splits = splits
         self._state = {"seq_len": self.seq_len}
+        self.datasets = {k: torch.utils.data.TensorDataset(*v) for k, v in splits.items()}
 
     def model_dims(self):
         return {"input_size": 2}
 
-    def _loader(self, split, shuffle=False):
-        return self.loader(torch.utils.data.TensorDataset(*self.splits[split]), shuffle=shuffle)
-
-    def train_dataloader(self):
-        return self._loader("train", shuffle=True)
-
-    def val_dataloader(self):
-        return self._loader("val")
-
-    def test_dataloader(self):
-        return self._loader("test")
-
     def baselines(self):
         y = self.splits["test"][1]
         return {"predict_1": {"mse": float(((y - 1.0) ** 2).mean()),
-                              "acc": float(((y - 1.0).abs() < 0.04).float().mean())}}
+                              "solved": float(((y - 1.0).abs() < 0.04).float().mean())}}

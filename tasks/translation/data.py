@@ -34,7 +34,7 @@ import numpy as np
 import pandas as pd
 import torch
 
-from rnnsuite.data import DataError, TextTokenizer, get_source, pad_sequences
+from rnnsuite.data import DataError, TextTokenizer, pad_sequences
 from rnnsuite.data.module import TaskDataModule
 from rnnsuite.data.sources.bible import load as load_bible
 
@@ -105,13 +105,17 @@ class PairDataset(torch.utils.data.Dataset):
 
 
 class TranslationDataModule(TaskDataModule):
-    def __init__(self, source="bible", batch_size=64, val_frac=0.05, test_frac=0.05, split_seed=0,
+    task = "translation"
+    unit = "pairs"
+    sources = {"bible": "read_bible", "parallel": "read_parallel", "dates": "read_dates"}
+
+    def __init__(self, source="bible", batch_size=64, val_frac=0.05, test_frac=0.05, seed=0,
                  src_lang="en", tgt_lang="es", path=None, src_file=None, tgt_file=None,
                  src_vocab_size=6000, tgt_vocab_size=6000, min_frequency=2, lowercase=False,
                  max_src_words=25, max_tgt_words=35, max_src_tokens=100, max_tgt_tokens=120,
                  test_max_src_words=None, test_max_tgt_words=None, fixture_size=3000, num_workers=0):
-        super().__init__(batch_size, num_workers)
-        self.source, self.split_seed, self.val_frac, self.test_frac = source, split_seed, val_frac, test_frac
+        super().__init__(source, batch_size, num_workers, seed, fixture_size)
+        self.val_frac, self.test_frac = val_frac, test_frac
         self.src_lang, self.tgt_lang = src_lang, tgt_lang
         self.path, self.src_file, self.tgt_file = path, src_file, tgt_file
         self.src_vocab_size, self.tgt_vocab_size = src_vocab_size, tgt_vocab_size
@@ -120,30 +124,20 @@ class TranslationDataModule(TaskDataModule):
         self.max_src_tokens, self.max_tgt_tokens = max_src_tokens, max_tgt_tokens
         self.test_max_src_words = max_src_words if test_max_src_words is None else test_max_src_words
         self.test_max_tgt_words = max_tgt_words if test_max_tgt_words is None else test_max_tgt_words
-        self.fixture_size = fixture_size
-        self.splits = None
 
-    # ------------------------------------------------------------------ raw pairs
-    def prepare_data(self):
-        if self.source == "bible":
-            get_source("bible").fetch()
+    # ------------------------------------------------------------------ raw pairs: DataFrame(src, tgt, group)
+    def read_bible(self):
+        df = load_bible(self.raw_dir())
+        for lang in (self.src_lang, self.tgt_lang):
+            if lang not in df:
+                raise DataError(f"the bible source has languages en and es, not {lang!r}")
+        return pd.DataFrame({"src": df[self.src_lang], "tgt": df[self.tgt_lang],
+                             "group": df["book"] + " " + df["chapter"].astype(str)})
 
-    def load_frame(self):
-        """DataFrame(src, tgt, group) before filtering."""
-        if self.source == "bible":
-            df = load_bible(get_source("bible").require())
-            for lang in (self.src_lang, self.tgt_lang):
-                if lang not in df:
-                    raise DataError(f"the bible source has languages en and es, not {lang!r}")
-            return pd.DataFrame({"src": df[self.src_lang], "tgt": df[self.tgt_lang],
-                                 "group": df["book"] + " " + df["chapter"].astype(str)})
-        if self.source == "dates":
-            return generated_dates(self.fixture_size, seed=self.split_seed)
-        if self.source == "parallel":
-            return self._load_parallel()
-        raise DataError(f"unknown translation source {self.source!r}; use bible, parallel or dates")
+    def read_dates(self):
+        return generated_dates(self.fixture_size, seed=self.seed)
 
-    def _load_parallel(self):
+    def read_parallel(self):
         if self.path:
             p = Path(self.path)
             if not p.is_file():
@@ -169,10 +163,7 @@ class TranslationDataModule(TaskDataModule):
         return df[["src", "tgt", "group"]]
 
     # ------------------------------------------------------------------ splits, tokenisers, datasets
-    def setup(self, stage=None):
-        if self.splits is not None:
-            return
-        df = self.load_frame()
+    def build(self, df):
         df = pd.DataFrame({"src": df["src"].map(normalise), "tgt": df["tgt"].map(normalise),
                            "group": df["group"].astype(str)})
         self.raw_pairs = len(df)
@@ -182,7 +173,7 @@ class TranslationDataModule(TaskDataModule):
         if len(df) < 10:
             raise DataError(f"only {len(df)} pairs are left after the length filter "
                             f"(max_src_words={self.max_src_words}, max_tgt_words={self.max_tgt_words})")
-        where = split_by_group(df["group"].tolist(), self.val_frac, self.test_frac, self.split_seed)
+        where = split_by_group(df["group"].tolist(), self.val_frac, self.test_frac, self.seed)
         self.splits = {k: df[where == k].reset_index(drop=True) for k in ("train", "val", "test")}
         test_groups = set(self.splits["test"]["group"])
         self.splits["test"] = full[full["group"].isin(test_groups) & (n_src <= self.test_max_src_words)
@@ -209,33 +200,22 @@ class TranslationDataModule(TaskDataModule):
         return {"src_vocab_size": self.src_tk.vocab_size, "tgt_vocab_size": self.tgt_tk.vocab_size,
                 "pad_id": self.tgt_tk.pad_id, "bos_id": self.tgt_tk.bos_id, "eos_id": self.tgt_tk.eos_id}
 
-    def _collate(self, batch):
+    def collate(self, batch, split):
         src, tgt, idx = zip(*batch)
         src, src_len = pad_sequences(src, self.src_tk.pad_id)
         tgt, _ = pad_sequences(tgt, self.tgt_tk.pad_id)
         return {"src": src, "src_lengths": src_len, "tgt": tgt, "index": torch.tensor(idx)}
 
-    def _sorted_loader(self, split):
-        """Evaluation batches of similar source length: less padding, faster decoding; order restored later."""
+    def dataset(self, split):
+        """Evaluation batches of similar source length: less padding, faster decoding (rows keep their index)."""
         ds = self.datasets[split]
-        order = sorted(range(len(ds)), key=lambda i: len(ds.src[i]))
-        return self.loader(torch.utils.data.Subset(ds, order), collate_fn=self._collate)
-
-    def train_dataloader(self):
-        return self.loader(self.datasets["train"], shuffle=True, collate_fn=self._collate)
-
-    def val_dataloader(self):
-        return self._sorted_loader("val")
-
-    def test_dataloader(self):
-        return self._sorted_loader("test")
-
-    def split_sizes(self):
-        return {"pairs_before_filter": self.raw_pairs, **{k: len(v) for k, v in self.splits.items()}}
+        if split == "train":
+            return ds
+        return torch.utils.data.Subset(ds, sorted(range(len(ds)), key=lambda i: len(ds.src[i])))
 
     def baselines(self):
         """Copying the source as the translation: what BLEU/chrF give for shared names and numbers alone."""
         from rnnsuite.metrics import bleu_chrf
         test = self.splits["test"]
-        s = bleu_chrf(list(test["src"]), [list(test["tgt"])])
+        s = bleu_chrf(list(test["src"]), [[t] for t in test["tgt"]])
         return {"copy_source": {"bleu": s["bleu"], "chrf": s["chrf"]}}

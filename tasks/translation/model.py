@@ -9,13 +9,14 @@ import warnings
 import torch
 import torch.nn.functional as F
 from torch import nn
+from torchmetrics.classification import MulticlassAccuracy
 
-from rnnsuite.architectures import EncoderDecoder, build_attention
+from rnnsuite.architectures import EncoderDecoder, build_attention, teacher_forcing_at
 from rnnsuite.cells import build_stack
 from rnnsuite.data import TextTokenizer, pad_sequences
 from rnnsuite.decoding import beam_search, greedy_decode, strip_after_eos
 from rnnsuite.inputs import UserError
-from rnnsuite.metrics import bleu_chrf
+from rnnsuite.metrics import CorpusBLEU, CorpusChrF, SplitMetrics, bleu_chrf
 from rnnsuite.training import TaskModule
 
 BUCKETS = [(1, 10), (11, 15), (16, 20), (21, 25), (26, 35), (36, 10**6)]
@@ -23,13 +24,12 @@ BUCKETS = [(1, 10), (11, 15), (16, 20), (21, 25), (26, 35), (36, 10**6)]
 
 class Translator(TaskModule):
     task_name = "translation"
-    monitor, monitor_mode = "val/bleu", "max"
 
-    def __init__(self, src_vocab_size, tgt_vocab_size, pad_id, bos_id, eos_id, cell, optim=None, data_state=None,
-                 embed_dim=256, hidden_size=256, enc_layers=1, dec_layers=1, dropout=0.2, attention="general",
-                 attention_input=False, teacher_forcing=1.0, label_smoothing=0.1, beam_size=5, length_penalty=0.6,
-                 num_heatmaps=4):
-        super().__init__(optim)
+    def __init__(self, src_vocab_size, tgt_vocab_size, pad_id, bos_id, eos_id, cell, optim=None, monitor=None,
+                 embed_dim=256, hidden_size=256, num_layers=1, dropout=0.2, attention="general",
+                 attention_input=False, teacher_forcing_start=1.0, teacher_forcing_end=1.0, label_smoothing=0.1,
+                 beam_size=5, length_penalty=0.6, num_heatmaps=4):
+        super().__init__(optim, monitor)
         self.save_hyperparameters()
         H = hidden_size
         if H % 2:
@@ -38,14 +38,33 @@ class Translator(TaskModule):
         self.tgt_embed = nn.Sequential(nn.Embedding(tgt_vocab_size, embed_dim, padding_idx=pad_id),
                                        nn.Dropout(dropout))
         self.drop = nn.Dropout(dropout)
-        encoder = build_stack(cell, embed_dim, H // 2, enc_layers, True, dropout)
+        encoder = build_stack(cell, embed_dim, H // 2, num_layers, True, dropout)
         attn = build_attention(attention, H, H)
-        decoder = build_stack(cell, embed_dim + (H if attention_input and attn else 0), H, dec_layers, False, dropout)
+        decoder = build_stack(cell, embed_dim + (H if attention_input and attn else 0), H, num_layers, False, dropout)
         readout = nn.Sequential(nn.Linear(H + (H if attn else 0), H), nn.Tanh(), nn.Dropout(dropout),
                                 nn.Linear(H, tgt_vocab_size))
         self.seq2seq = EncoderDecoder(encoder, decoder, self.tgt_embed, readout, attention=attn,
                                       attention_input=bool(attention_input and attn))
+        # per split, accumulated over the epoch (and synced across processes): token accuracy under teacher
+        # forcing, and corpus BLEU / chrF of decoded output (sacrebleu's statistics)
+        self.metrics = SplitMetrics(self._metrics_of)
         self._hyps = {}
+        self.src_tokenizer = self.tgt_tokenizer = None
+
+    def _metrics_of(self, split):
+        h = self.hparams
+        out = {"token_acc": MulticlassAccuracy(h.tgt_vocab_size, average="micro", ignore_index=h.pad_id)}
+        if split != "train":
+            out.update(bleu=CorpusBLEU(), chrf=CorpusChrF())
+        if split == "test" and h.beam_size > 1:
+            out.update(bleu_beam1=CorpusBLEU(), chrf_beam1=CorpusChrF())
+        return out
+
+    def set_data_state(self, state):
+        super().set_data_state(state)
+        st = self.data_state
+        self.src_tokenizer = TextTokenizer.from_str(st["src_tokenizer"], "bpe") if st else None
+        self.tgt_tokenizer = TextTokenizer.from_str(st["tgt_tokenizer"], "bpe") if st else None
 
     # ------------------------------------------------------------------ training
     def forward(self, src, src_lengths, tgt_in, teacher_forcing=1.0):
@@ -53,55 +72,51 @@ class Translator(TaskModule):
 
     def _loss(self, batch, smoothing):
         tgt = batch["tgt"]
-        tf = self.hparams.teacher_forcing if self.training else 1.0
+        h = self.hparams
+        tf = teacher_forcing_at(self.current_epoch, self.trainer.max_epochs if self._trainer else 1,
+                                h.teacher_forcing_start, h.teacher_forcing_end) if self.training else 1.0
         logits = self(batch["src"], batch["src_lengths"], tgt[:, :-1], tf)
         gold = tgt[:, 1:]
-        loss = F.cross_entropy(logits.transpose(1, 2), gold, ignore_index=self.hparams.pad_id,
-                               label_smoothing=smoothing)
-        real = gold != self.hparams.pad_id
-        acc = ((logits.argmax(-1) == gold) & real).sum() / real.sum()
-        return loss, acc
+        loss = F.cross_entropy(logits.transpose(1, 2), gold, ignore_index=h.pad_id, label_smoothing=smoothing)
+        return loss, logits.argmax(-1), gold
 
-    def training_step(self, batch, _):
-        loss, acc = self._loss(batch, self.hparams.label_smoothing)
-        self.log_split("train", {"loss": loss, "acc": acc}, batch_size=batch["src"].size(0))
+    def _step(self, batch, split):
+        # label smoothing in training only: evaluation reports plain NLL per token, comparable across settings
+        loss, pred, gold = self._loss(batch, self.hparams.label_smoothing if split == "train" else 0.0)
+        metrics = self.metrics[split]
+        metrics["token_acc"].update(pred, gold)
+        if split != "train":
+            self._decode_and_score(batch, split, self.test_beams() if split == "test" else [1])
+        self.log_split(split, {"loss": loss, **metrics}, batch_size=batch["src"].size(0))
         return loss
 
-    def _eval_step(self, batch, split, beams):
-        loss, acc = self._loss(batch, 0.0)  # plain NLL per token: comparable across smoothing settings
-        self.log_split(split, {"loss": loss, "acc": acc}, batch_size=batch["src"].size(0))
-        for beam in beams:
-            ids = self.decode(batch["src"], batch["src_lengths"], beam)
-            self._hyps.setdefault((split, beam), {}).update(zip(batch["index"].tolist(), ids))
-
-    def validation_step(self, batch, _):
-        self._eval_step(batch, "val", [1])
-
-    def test_step(self, batch, _):
-        self._eval_step(batch, "test", sorted({1, int(self.hparams.beam_size)}))
-
-    def _score(self, split, beam):
-        """Detokenised hypotheses against the normalised references of the rows decoded."""
-        hyps = self._hyps.pop((split, beam), {})
+    def _decode_and_score(self, batch, split, beams):
+        metrics = self.metrics[split]
         refs = self.trainer.datamodule.splits[split]["tgt"]
-        rows = sorted(hyps)
-        texts = [self.tgt_tokenizer.decode(hyps[i]) for i in rows]
-        return rows, texts, bleu_chrf(texts, [[refs[i] for i in rows]])
+        rows = batch["index"].tolist()
+        for beam in beams:
+            texts = [self.tgt_tokenizer.decode(ids) for ids in self.decode(batch["src"], batch["src_lengths"], beam)]
+            sfx = "" if beam == max(beams) else f"_beam{beam}"
+            metrics[f"bleu{sfx}"].update(texts, [[refs[i]] for i in rows])
+            metrics[f"chrf{sfx}"].update(texts, [[refs[i]] for i in rows])
+            if split == "test":
+                self._hyps.setdefault(beam, {}).update(zip(rows, texts))
 
-    def on_validation_epoch_end(self):
-        if ("val", 1) in self._hyps:
-            s = self._score("val", 1)[2]
-            self.log("val/bleu", s["bleu"], prog_bar=True)
-            self.log("val/chrf", s["chrf"])
+    def test_beams(self):
+        """Test decoding: greedy and, when wider, the configured beam (metrics `bleu`: the widest, `bleu_beam1`)."""
+        return sorted({1, int(self.hparams.beam_size)})
+
+    def on_test_epoch_start(self):
+        self._hyps = {}
 
     def on_test_epoch_end(self):
+        """Each beam's hypotheses in test-row order, and sacrebleu's signatures, for the results and plots."""
         self.test_outputs = {}
-        for split, beam in sorted(k for k in self._hyps if k[0] == "test"):
-            rows, texts, s = self._score(split, beam)
-            self.test_outputs[beam] = (rows, texts, s)
-            sfx = "" if beam == self.hparams.beam_size else f"_beam{beam}"
-            self.log(f"test/bleu{sfx}", s["bleu"])
-            self.log(f"test/chrf{sfx}", s["chrf"])
+        for beam, hyps in sorted(self._hyps.items()):
+            sfx = "" if beam == max(self._hyps) else f"_beam{beam}"
+            rows = sorted(hyps)
+            signatures = {f"{k}_signature": self.metrics["test"][f"{k}{sfx}"].signature() for k in ("bleu", "chrf")}
+            self.test_outputs[beam] = (rows, [hyps[r] for r in rows], signatures)
 
     # ------------------------------------------------------------------ decoding
     @torch.no_grad()
@@ -111,7 +126,7 @@ class Translator(TaskModule):
         self.eval()
         src, src_lengths = src.to(self.device), src_lengths.to(self.device)
         state = self.seq2seq.encode(self.src_embed(src), src_lengths)
-        max_len = min(self.hparams.data_state["max_tgt_tokens"] + 1, int(2 * src_lengths.max()) + 10)
+        max_len = min(self.data_state["max_tgt_tokens"] + 1, int(2 * src_lengths.max()) + 10)
         h = self.hparams
 
         def step(y, st):  # <pad> and <bos> are never outputs
@@ -126,22 +141,10 @@ class Translator(TaskModule):
         self.train(was_training)
         return strip_after_eos(ids, h.eos_id)
 
-    @property
-    def src_tokenizer(self):
-        if not hasattr(self, "_src_tk"):
-            self._src_tk = TextTokenizer.from_str(self.hparams.data_state["src_tokenizer"], "bpe")
-        return self._src_tk
-
-    @property
-    def tgt_tokenizer(self):
-        if not hasattr(self, "_tgt_tk"):
-            self._tgt_tk = TextTokenizer.from_str(self.hparams.data_state["tgt_tokenizer"], "bpe")
-        return self._tgt_tk
-
     def encode_sources(self, texts, too_long="error"):
         """Normalised texts -> id lists, with the model's limit on source length applied (error or truncate)."""
         from .data import normalise
-        limit = self.hparams.data_state["max_src_tokens"]
+        limit = self.data_state["max_src_tokens"]
         out = []
         for i, text in enumerate(texts, 1):
             text = normalise(text)
@@ -176,7 +179,7 @@ class Translator(TaskModule):
         state = self.seq2seq.encode(self.src_embed(src), torch.tensor([len(ids)], device=self.device))
         y = torch.tensor([self.hparams.bos_id], device=self.device)
         out, weights = [], []
-        for _ in range(self.hparams.data_state["max_tgt_tokens"]):
+        for _ in range(self.data_state["max_tgt_tokens"]):
             logits, state = self.seq2seq.step(y, state)
             y = logits.argmax(-1)
             weights.append(state["attention"][0].cpu())
@@ -203,11 +206,10 @@ class Translator(TaskModule):
         from .plots import attention_heatmaps, bleu_by_length_plot
         outs = getattr(self, "test_outputs", {})
         test = datamodule.splits["test"]
-        res = {"split_sizes": datamodule.split_sizes(), "images": {}}
+        res = {"pairs_before_filter": datamodule.raw_pairs, "images": {}}
         if not outs:
             return res
-        res["sacrebleu"] = {f"beam{b}": {"bleu_signature": s["bleu_signature"],
-                                         "chrf_signature": s["chrf_signature"]} for b, (_, _, s) in outs.items()}
+        res["sacrebleu"] = {f"beam{b}": signatures for b, (_, _, signatures) in outs.items()}
         src_words = test["src"].str.split().str.len()
         buckets = {}
         for beam, (rows, texts, _) in outs.items():
@@ -215,7 +217,7 @@ class Translator(TaskModule):
             for lo, hi in BUCKETS:
                 sel = [r for r in rows if lo <= src_words[r] <= hi]
                 if len(sel) >= 5:
-                    s = bleu_chrf([by_row[r] for r in sel], [[test["tgt"][r] for r in sel]])
+                    s = bleu_chrf([by_row[r] for r in sel], [[test["tgt"][r]] for r in sel])
                     label = f"{lo}-{hi}" if hi < 10**6 else f"{lo}+"
                     buckets.setdefault(f"beam{beam}", {})[label] = {"bleu": s["bleu"], "chrf": s["chrf"], "n": len(sel)}
         res["bleu_by_source_length"] = buckets

@@ -1,15 +1,13 @@
-"""`rnn-predict task=translation ckpt=... text="..." [beam=5] [too_long=truncate]` or file=lines.txt:
+"""`rnn-predict task=translation ckpt=... text="..." [beam_size=5] [too_long=truncate]` or file=lines.txt:
 one translation per input line."""
 import warnings
 
-from rnnsuite.inputs import UserError, read_texts
+from rnnsuite.inputs import positive_int, read_texts
 
 
 def predict(model, cfg):
     texts = read_texts(cfg.text, cfg.file)
-    beam = int(cfg.get("beam", 1) or 1)
-    if beam < 1:
-        raise UserError(f"beam must be >= 1, got {beam}")
+    beam = positive_int(cfg.beam_size, "beam_size")
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         out = model.translate(texts, beam=beam, too_long=cfg.get("too_long", "error"))

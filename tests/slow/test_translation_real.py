@@ -17,7 +17,7 @@ def test_bible_pairs_fetch_and_split(tmp_path, monkeypatch):
     dm = TranslationDataModule("bible", max_src_words=20, max_tgt_words=30, src_vocab_size=2000,
                                tgt_vocab_size=2000)
     dm.setup()
-    assert dm.split_sizes()["pairs_before_filter"] == 31084
+    assert dm.raw_pairs == 31084
     chapters = {k: set(v["group"]) for k, v in dm.splits.items()}
     assert not (chapters["train"] & chapters["test"]) and not (chapters["val"] & chapters["test"])
     assert 10000 < sum(len(v) for v in dm.splits.values()) < 14000  # verses of <= 20 English words

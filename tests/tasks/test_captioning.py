@@ -102,8 +102,7 @@ def test_blind_model_ignores_the_image():
     from rnnsuite.tasks.captioning.model import Captioner
     from rnnsuite.tasks.captioning.data import TextTokenizer
     tk = TextTokenizer.train(["a coat", "two bags"], "word", min_frequency=1)
-    kw = dict(vocab_size=tk.vocab_size, pad_id=0, bos_id=1, eos_id=2, in_channels=1, image_size=64, cell=CELL,
-              data_state={"tokenizer": tk.to_str()})
+    kw = dict(vocab_size=tk.vocab_size, pad_id=0, bos_id=1, eos_id=2, in_channels=1, image_size=64, cell=CELL)
     blind = Captioner(blind=True, **kw).eval()
     seeing = Captioner(**kw).eval()
     assert blind.encoder is None and seeing.encoder is not None
@@ -115,38 +114,26 @@ def test_blind_model_ignores_the_image():
 
 # ---------------------------------------------------------------------------------------- end to end
 @pytest.fixture(scope="module")
-def trained(tmp_path_factory):
-    run = tmp_path_factory.mktemp("captioning_run")
-    data = tmp_path_factory.mktemp("captioning_data")
-    proc = run_cli("rnn-train", "task=captioning", "data=captioning_fixture", "model.attention=bahdanau",
-                   "model.beam_size=2", "trainer.max_epochs=3", *FAST, f"hydra.run.dir={run}",
-                   env={"RNNSUITE_DATA_DIR": str(data)})
-    assert proc.returncode == 0, proc.stderr[-3000:]
-    return run, proc
+def trained(fixture_run):
+    """The contract's one-epoch fixture run: attention over the CNN's grid, beam 2 at test time."""
+    return fixture_run("captioning"), None
 
 
 def test_train_writes_scores_images_and_baseline(trained):
-    run, proc = trained
+    run, _ = trained
     res = json.loads((run / "results.json").read_text())
     assert res["task"] == "captioning" and res["attention"] == "bahdanau" and res["decoding"] == "beam 2"
     for n in range(1, 5):
         assert 0 <= res["test"][f"bleu{n}"] <= 100
     assert res["test"]["bleu1"] >= res["test"]["bleu4"]
     assert 0 <= res["test"]["content_acc"] <= 1
-    assert "most_frequent_caption" in res["baselines"]
-    assert res["split_sizes"] == {"train": 256, "val": 64, "test": 64}
+    assert res["splits"] == {"train": {"images": 256}, "val": {"images": 64}, "test": {"images": 64}}
     for key in ("captions", "attention"):
         assert (run / f"{key}.png").stat().st_size > 1000
     assert "ref:" in (run / "predictions.txt").read_text()
 
 
-def _error(proc):
-    assert proc.returncode != 0
-    assert "Traceback" not in proc.stderr, proc.stderr[-2000:]
-    return proc.stderr.strip().splitlines()[-1]
-
-
-def test_predict_images_any_size_and_mode(trained, tmp_path):
+def test_predict_images_any_size_and_mode(trained, tmp_path, predict_here):
     from PIL import Image
     run, _ = trained
     ckpt = run / "checkpoints" / "best.ckpt"
@@ -154,18 +141,18 @@ def test_predict_images_any_size_and_mode(trained, tmp_path):
     Image.fromarray((rng.random((90, 120, 3)) * 255).astype("uint8")).save(tmp_path / "big.jpg")
     Image.fromarray((rng.random((64, 64)) * 50).astype("uint8")).save(tmp_path / "scene.png")
     (tmp_path / "notes.txt").write_text("ignored: not an image suffix")
-    proc = run_cli("rnn-predict", "task=captioning", f"ckpt={ckpt}", f"image={tmp_path / 'big.jpg'}")
-    assert proc.returncode == 0, proc.stderr[-2000:]
-    name, caption, note = proc.stdout.strip().split("\t")
+    code, out, err = predict_here("task=captioning", f"ckpt={ckpt}", f"image={tmp_path / 'big.jpg'}")
+    assert code == 0, err
+    name, caption, note = out.strip().split("\t")
     assert name == "big.jpg" and caption.strip() and "resized 120x90 to 64x64" in note and "RGB to L" in note
-    proc = run_cli("rnn-predict", "task=captioning", f"ckpt={ckpt}", f"image={tmp_path}", "beam=3")
-    assert proc.returncode == 0, proc.stderr[-2000:]
-    rows = proc.stdout.strip().splitlines()
+    code, out, err = predict_here("task=captioning", f"ckpt={ckpt}", f"image={tmp_path}", "beam_size=3")
+    assert code == 0, err
+    rows = out.strip().splitlines()
     assert [r.split("\t")[0] for r in rows] == ["big.jpg", "scene.png"]
     assert len(rows[1].split("\t")) == 2  # the right size and mode: no note
 
 
-def test_bad_images_are_clear_errors(trained, tmp_path):
+def test_bad_images_are_clear_errors(trained, tmp_path, predict_here):
     run, _ = trained
     ckpt = run / "checkpoints" / "best.ckpt"
     from PIL import Image
@@ -178,8 +165,8 @@ def test_bad_images_are_clear_errors(trained, tmp_path):
     cases = {"empty.png": "empty file (0 bytes)", "text.png": "not an image", "cut.png": "corrupt or truncated",
              "missing.png": "image not found", "folder": "no image files"}
     for name, expected in cases.items():
-        msg = _error(run_cli("rnn-predict", "task=captioning", f"ckpt={ckpt}", f"image={tmp_path / name}"))
-        assert expected in msg, msg
+        code, _, err = predict_here("task=captioning", f"ckpt={ckpt}", f"image={tmp_path / name}")
+        assert code == 2 and len(err.strip().splitlines()) == 1 and expected in err, err
 
 
 # ---------------------------------------------------------------------------------- Karpathy split
@@ -195,7 +182,7 @@ def test_karpathy_split_loader(tmp_path, data_dir):
     item = dm.datasets["test"][0]
     assert item["image"].shape == (3, 32, 32) and item["content"] is None and len(item["refs"]) == 5
     assert dm.model_dims()["in_channels"] == 3 and dm.model_dims()["image_size"] == 32
-    batch = dm.collate([dm.datasets["train"][i] for i in range(4)], train=True)
+    batch = dm.collate([dm.datasets["train"][i] for i in range(4)], "train")
     assert batch["images"].shape == (4, 3, 32, 32) and (batch["tokens"][:, 0] == dm.tokenizer.bos_id).all()
     assert "content_acc" not in dm.baselines()["most_frequent_caption"]
     bad = tmp_path / "bad.json"

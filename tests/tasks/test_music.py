@@ -9,7 +9,6 @@ from rnnsuite.data.sources.chorales import music21, piano_roll
 from rnnsuite.tasks.music.data import MusicDataModule, collate_rolls, nll_independent
 from rnnsuite.tasks.music.model import MusicRNN
 from rnnsuite.tasks.music.render import write_midi
-from tests.conftest import FAST, run_cli
 
 CELL = {"type": "gru", "backend": "fused", "init": "default"}
 
@@ -113,19 +112,41 @@ def test_generate_is_stepwise_and_validates():
         m.generate(4, temperature=-1)
 
 
-def test_train_then_predict_on_fixture(tmp_path, data_dir):
-    run = tmp_path / "run"
-    r = run_cli("rnn-train", "task=music", "data=music_fixture", "cell=gru", *FAST, "trainer.max_epochs=15",
-                f"hydra.run.dir={run}", f"paths.output_dir={run}")
-    assert r.returncode == 0, r.stderr[-2000:]
+def test_generation_continues_a_prime_from_the_state_it_reached():
+    """Reading the prime step by step and sampling equals sampling from the fused forward's last output."""
+    torch.manual_seed(0)
+    m = MusicRNN(6, CELL, hidden_size=8, dropout=0.0).eval()
+    prime = (torch.rand(5, 6) < 0.4).numpy()
+    inputs = torch.cat([torch.zeros(1, 6), torch.as_tensor(prime, dtype=torch.float32)])[None]
+    with torch.no_grad():
+        p = torch.sigmoid(m(inputs)[0, -1] / 0.7)
+    expected = torch.bernoulli(p[None], generator=torch.Generator().manual_seed(3))[0].bool().numpy()
+    assert (m.generate(1, 0.7, seed=3, prime=prime)[0] == expected).all()
+    assert not (m.generate(8, seed=3, prime=prime) == m.generate(8, seed=3)).all()  # the prime matters
+
+
+def test_learns_the_fixture_and_continues_a_midi_file(fixture_run, tmp_path, predict_here):
+    run = fixture_run("music", "cell=gru", "trainer.max_epochs=15")
     res = json.loads((run / "results.json").read_text())
     assert res["test"]["nll"] < res["baselines"]["independent_pitches"]["nll"]  # uses the previous frame
     assert (run / "sample.mid").is_file() and (run / "sample_roll.png").is_file()
+    ckpt = res["best_checkpoint"]
     out = tmp_path / "gen" / "piece"
-    ok = run_cli("rnn-predict", "task=music", f"ckpt={res['best_checkpoint']}", "length=24", f"out={out}")
-    assert ok.returncode == 0, ok.stderr[-2000:]
+    code, _, err = predict_here("task=music", f"ckpt={ckpt}", "length=24", f"out={out}")
+    assert code == 0, err
     assert out.with_suffix(".mid").stat().st_size > 0 and out.with_suffix(".png").stat().st_size > 0
     notes = midi_notes(out.with_suffix(".mid"))
     assert len(notes) > 0 and max(end for _, _, end in notes) <= 24
-    bad = run_cli("rnn-predict", "task=music", f"ckpt={res['best_checkpoint']}", "length=0")
-    assert bad.returncode == 2 and "length must be a positive" in bad.stderr and "Traceback" not in bad.stderr
+    # continuing a MIDI file: the file's notes come first, then `length` new steps
+    roll = np.zeros((6, 128), dtype=bool)
+    roll[0:4, 60] = roll[0:6, 67] = True
+    start = write_midi(roll, tmp_path / "start.mid")
+    code, _, err = predict_here("task=music", f"ckpt={ckpt}", f"file={start}", "length=10", f"out={out}")
+    assert code == 0, err
+    notes = midi_notes(out.with_suffix(".mid"))
+    assert {(p, s, min(e, 6.0)) for p, s, e in notes if s < 6} == {(60, 0.0, 4.0), (67, 0.0, 6.0)}
+    assert max(end for _, _, end in notes) <= 16
+    for args, msg in [(["length=0"], "length must be a positive"), ([f"file={tmp_path / 'no.mid'}"], "not found"),
+                      ([f"file={tmp_path / 'gen'}"], "not found")]:
+        code, _, err = predict_here("task=music", f"ckpt={ckpt}", *args)
+        assert code == 2 and msg in err, err

@@ -1,53 +1,20 @@
-"""Sentiment end to end on the generated fixture: train, results.json, eval, predict, and every bad input."""
+"""Sentiment on the generated fixture: it learns, predicts sensibly, and every bad input is one clear line."""
 import json
 
 import pytest
 import torch
 
-from tests.conftest import FAST, compose, run_cli
+from tests.conftest import compose, run_cli
 
 
-@pytest.fixture(scope="module")
-def trained(tmp_path_factory):
-    run = tmp_path_factory.mktemp("sentiment_run")
-    proc = run_cli("rnn-train", "task=sentiment", "data=sentiment_fixture", "cell=gru", "trainer.max_epochs=6",
-                   *FAST, f"hydra.run.dir={run}")
-    assert proc.returncode == 0, proc.stderr[-3000:]
-    return run, proc
-
-
-def test_train_writes_results_beside_baselines(trained):
-    run, proc = trained
+def test_learns_the_fixture_and_reads_new_text(fixture_run, tmp_path):
+    """Six epochs on the fixture: well above the majority class, and new texts classified by their cue words
+    (the train / eval / predict plumbing itself is the task contract's)."""
+    run = fixture_run("sentiment", "cell=gru", "trainer.max_epochs=6")
     res = json.loads((run / "results.json").read_text())
-    assert res["task"] == "sentiment" and res["cell"] == "gru"
-    assert {"acc", "macro_f1", "loss"} <= set(res["test"])
-    assert {"tfidf_logreg", "majority_class"} <= set(res["baselines"])
     assert res["baselines"]["majority_class"]["acc"] == pytest.approx(0.5, abs=0.02)
     assert res["test"]["acc"] > 0.8  # the fixture's cue words are learnable in a few epochs
-    assert (run / "checkpoints" / "best.ckpt").is_file() and (run / "config.yaml").is_file()
-    assert (run / "learning_curves.png").is_file() and (run / "predictions.txt").read_text().strip()
-    assert "baseline: tfidf_logreg" in proc.stdout
-
-
-def test_eval_reproduces_test_metrics(trained):
-    run, _ = trained
-    out = run / "eval.json"
-    proc = run_cli("rnn-eval", "task=sentiment", "data=sentiment_fixture", f"ckpt={run}/checkpoints/best.ckpt",
-                   f"out={out}", f"hydra.run.dir={run / 'eval'}")
-    assert proc.returncode == 0, proc.stderr[-3000:]
-    res = json.loads((run / "results.json").read_text())
-    assert json.loads(out.read_text())["test"]["acc"] == pytest.approx(res["test"]["acc"])
-    again = json.loads((run / "eval" / "results.json").read_text())
-    assert again["test"]["acc"] == pytest.approx(res["test"]["acc"]) and "tfidf_logreg" in again["baselines"]
-
-
-def test_predict_text_and_file(trained, tmp_path):
-    run, _ = trained
     ckpt = run / "checkpoints" / "best.ckpt"
-    proc = run_cli("rnn-predict", "task=sentiment", f"ckpt={ckpt}", "text=a superb and witty film")
-    assert proc.returncode == 0, proc.stderr
-    label, prob, text = proc.stdout.strip().split("\t")[:3]
-    assert label == "fresh" and 0.5 <= float(prob) <= 1 and text.startswith("a superb")
     lines = tmp_path / "lines.txt"
     lines.write_text("a dull and tedious plot\n\nthe cast is brilliant\nzzzyx qqq\n")
     proc = run_cli("rnn-predict", "task=sentiment", f"ckpt={ckpt}", f"file={lines}")
@@ -75,13 +42,13 @@ def _predict_error(capsys, *overrides):
 
 
 @pytest.mark.parametrize("text", ["", "   "])
-def test_empty_text_is_a_clear_error(trained, text, capsys):
-    run, _ = trained
+def test_empty_text_is_a_clear_error(fixture_run, text, capsys):
+    run = fixture_run("sentiment")
     assert "empty text" in _predict_error(capsys, f"ckpt={run}/checkpoints/best.ckpt", f"text='{text}'")
 
 
-def test_missing_and_foreign_checkpoints(trained, tmp_path, capsys):
-    run, _ = trained
+def test_missing_foreign_and_old_checkpoints(fixture_run, tmp_path, capsys):
+    run = fixture_run("sentiment")
     assert "checkpoint not found" in _predict_error(capsys, "ckpt=nope.ckpt", "text=hi")
     assert "no checkpoint given" in _predict_error(capsys, "text=hi")
     ck = torch.load(run / "checkpoints" / "best.ckpt", weights_only=True)
@@ -93,6 +60,10 @@ def test_missing_and_foreign_checkpoints(trained, tmp_path, capsys):
     junk = tmp_path / "junk.ckpt"
     junk.write_bytes(b"not a checkpoint")
     assert "cannot read checkpoint" in _predict_error(capsys, f"ckpt={junk}", "text=hi")
+    ck["rnnsuite"] = {"task": "sentiment", "class": "tasks.sentiment.model.SentimentClassifier"}  # before 0.2
+    old = tmp_path / "old.ckpt"
+    torch.save(ck, old)
+    assert "written by an older rnnsuite" in _predict_error(capsys, f"ckpt={old}", "text=hi")
 
 
 def test_unknown_config_key_and_dataset(capsys):

@@ -41,9 +41,9 @@ def test_vec_to_seq_modes():
         vec, x = torch.randn(3, 6, dtype=torch.float64), torch.randn(3, 4, 5, dtype=torch.float64)
         out, _ = m(vec, x)
         assert out.shape == (3, 4, 7)
-        state, steps = m.init_state(vec), []
+        state, steps = m.start(vec), []
         for t in range(4):
-            o, state = m.step(vec, x[:, t], state)
+            o, state = m.step(x[:, t], state)
             steps.append(o)
         torch.testing.assert_close(torch.stack(steps, 1), out)  # teacher-forced == stepwise
         vec2 = vec.clone()
@@ -96,3 +96,39 @@ def test_greedy_stops_at_eos_and_sampling_rules():
     assert draws == {1, 2}
     with pytest.raises(ValueError, match="temperature"):
         sample_next(logits, 0.0)
+
+
+def test_scheduled_sampling_flips_one_coin_per_sequence_and_step():
+    from rnnsuite.architectures import scheduled_sampling, teacher_forcing_at
+    gold, own = torch.zeros(20000, 3), torch.ones(20000, 3, requires_grad=True)
+    torch.manual_seed(0)
+    mixed = scheduled_sampling(gold, own, 0.3)
+    rows = mixed[:, 0]
+    assert (mixed == rows[:, None]).all()  # a whole sequence's input is gold or own, never a mix of features
+    assert float(rows.mean()) == pytest.approx(0.7, abs=0.015)  # own output with probability 1 - 0.3
+    assert not mixed.requires_grad  # no gradient through the model's own, fed-back output
+    state = torch.get_rng_state()
+    assert scheduled_sampling(gold, own, 1.0) is gold and torch.equal(torch.get_rng_state(), state)  # no coin
+    tokens = scheduled_sampling(torch.zeros(8, dtype=torch.long), torch.ones(8, dtype=torch.long), 0.0)
+    assert tokens.tolist() == [1] * 8
+    assert [teacher_forcing_at(e, 5, 1.0, 0.5) for e in range(6)] == [1.0, 0.875, 0.75, 0.625, 0.5, 0.5]
+
+
+def test_encoder_decoder_feeds_its_own_prediction_under_scheduled_sampling():
+    """At teacher_forcing=0 every input after the first is the model's own argmax: the same as greedy decoding
+    from the same start (the gold inputs are never read)."""
+    emb_s, m = tiny_translator("gru")
+    m.eval()
+    src, src_len = torch.randint(3, 9, (2, 5)), torch.tensor([5, 4])
+    tgt = torch.randint(3, 9, (2, 4))
+    tgt[:, 0] = 1
+    with torch.no_grad():
+        free = m(emb_s(src), src_len, tgt, teacher_forcing=0.0)
+        other = m(emb_s(src), src_len, torch.cat([tgt[:, :1], torch.randint(3, 9, (2, 3))], 1), teacher_forcing=0.0)
+        torch.testing.assert_close(free, other)
+        state, y, steps = m.encode(emb_s(src), src_len), tgt[:, 0], []
+        for _ in range(4):
+            logits, state = m.step(y, state)
+            steps.append(logits)
+            y = logits.argmax(-1)
+    torch.testing.assert_close(free, torch.stack(steps, 1))

@@ -116,3 +116,25 @@ def test_attention_learns_to_copy_where_no_attention_struggles():
             opt.step()
         return loss.item()
     assert train("general") < 0.75 * train(None)
+
+
+@pytest.mark.parametrize("mode", ["init", "input", "both"])
+def test_one_decoder_serves_vec_to_seq_with_attention(mode):
+    """Captioning's wiring (a vector starts or feeds the decoder, attention over image regions) runs through the
+    same Decoder as translation: the teacher-forced pass equals stepping, and the weights live in the state."""
+    from rnnsuite.architectures import VecToSeq
+    torch.manual_seed(4)
+    V, E, H, M = 9, 5, 7, 6
+    stack = RecurrentStack("lstm", E + (M if mode != "init" else 0), H)
+    m = VecToSeq(stack, M, mode, embed=nn.Embedding(V, E), readout=nn.Linear(H + M, V),
+                 attention=build_attention("additive", H, M)).eval()
+    vec, memory, y = torch.randn(3, M), torch.randn(3, 4, M), torch.randint(0, V, (3, 5))
+    with torch.no_grad():
+        full, weights = m(vec, y, memory=memory)
+        state, steps = m.start(vec, memory), []
+        for t in range(5):
+            pred, state = m.step(y[:, t], state)
+            steps.append(pred)
+            torch.testing.assert_close(state["attention"], weights[:, t])
+    torch.testing.assert_close(torch.stack(steps, 1), full, atol=1e-5, rtol=1e-5)
+    assert weights.shape == (3, 5, 4) and torch.allclose(weights.sum(-1), torch.ones(3, 5))

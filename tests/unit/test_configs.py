@@ -79,3 +79,31 @@ def test_sweeps_compose(sweep, tmp_path):
 def test_eval_and_predict_configs_compose(name):
     cfg = compose(name, overrides=["ckpt=x.ckpt"])
     assert cfg.ckpt == "x.ckpt"
+
+
+def test_deprecated_names_still_work_with_a_warning(capsys):
+    from rnnsuite.cli.common import rename_deprecated
+    args = ["task=translation", "data.split_seed=3", "model.teacher_forcing=0.5", "+beam=2", "data.seed=1"]
+    assert rename_deprecated(args) == ["task=translation", "data.seed=3", "model.teacher_forcing_start=0.5",
+                                       "model.teacher_forcing_end=0.5", "+beam_size=2", "data.seed=1"]
+    err = capsys.readouterr().err
+    assert err.count("deprecated") == 3 and "use data.seed" in err
+    cfg = compose(overrides=rename_deprecated(["task=translation", "data=dates_fixture", "model.enc_layers=2",
+                                               "data.fixture_docs=9"]),
+                  output_dir="/tmp/x")
+    assert cfg.model.num_layers == 2 and cfg.data.fixture_size == 9
+
+
+def test_one_name_per_idea_across_tasks(tmp_path):
+    """The renamed options exist under their one name in every task that has them, and nowhere the old way."""
+    old = {"split_seed", "fixture_docs", "fixture_days", "enc_layers", "dec_layers", "length_alpha", "teacher_forcing"}
+    for task in options("task"):
+        cfg = compose(overrides=[f"task={task}"], output_dir=str(tmp_path))
+        keys = set(cfg.model) | set(cfg.data)
+        assert not keys & old, (task, keys & old)
+        if "beam_size" in cfg.model:
+            assert "length_penalty" in cfg.model
+        assert "num_layers" in cfg.model
+    for data in options("data"):
+        cfg = compose(overrides=[f"data={data}"], output_dir=str(tmp_path))
+        assert not set(cfg.data) & old, data

@@ -73,3 +73,22 @@ def test_tokenizers_round_trip_and_specials(kind):
 def test_pad_sequences():
     tokens, lengths = pad_sequences([[5, 6, 7], [8]], pad_value=0)
     assert tokens.tolist() == [[5, 6, 7], [8, 0, 0]] and lengths.tolist() == [3, 1]
+
+
+def test_the_datamodule_base_dispatches_sources_and_sets_up_once(data_dir):
+    from rnnsuite.tasks.music.data import MusicDataModule
+    from rnnsuite.tasks.sentiment.data import SentimentDataModule
+    with pytest.raises(DataError, match="unknown sentiment source 'imdb'; use rotten_tomatoes, fixture"):
+        SentimentDataModule(source="imdb").setup()
+    with pytest.raises(DataError, match="run `rnn-data fetch rotten_tomatoes`"):
+        SentimentDataModule().setup()  # a registered dataset that is not fetched: what to run
+    dm = MusicDataModule(source="fixture", fixture_size=20, batch_size=4)
+    dm.setup("fit")
+    first = dm.datasets
+    dm.setup("test")
+    assert dm.datasets is first  # set up once
+    summary = dm.split_summary()
+    assert sum(s["chorales"] for s in summary.values()) == 20
+    assert summary["train"]["frames"] == sum(len(r) for r in dm.splits["train"]["rolls"])
+    batches = {split: next(iter(dm.loader(split))) for split in ("train", "val", "test")}
+    assert all(b["inputs"].shape[0] <= 4 for b in batches.values())

@@ -4,8 +4,8 @@ import math
 import numpy as np
 import pytest
 
-from rnnsuite.metrics import (accuracy, bits_per_char, bleu_chrf, macro_f1, mae, mape, mase, perplexity, rmse,
-                              seasonal_naive_scale)
+from rnnsuite.metrics import (CorpusBLEU, CorpusChrF, accuracy, bits_per_char, bleu_chrf, macro_f1, mae, mape, mase,
+                              perplexity, rmse, seasonal_naive_scale)
 
 
 def test_classification_metrics():
@@ -41,9 +41,42 @@ def test_information_units():
 def test_bleu_chrf_agree_with_sacrebleu():
     import sacrebleu
     hyps = ["the cat sat on the mat", "a dog barks loudly"]
-    refs = [["the cat sat on the mat", "the dog barks loudly"]]
-    out = bleu_chrf(hyps, refs)
-    assert out["bleu"] == pytest.approx(sacrebleu.corpus_bleu(hyps, refs).score)
-    assert out["chrf"] == pytest.approx(sacrebleu.corpus_chrf(hyps, refs).score)
+    streams = [["the cat sat on the mat", "the dog barks loudly"]]  # sacrebleu's layout: one stream per reference
+    out = bleu_chrf(hyps, [[r] for r in streams[0]])
+    assert out["bleu"] == pytest.approx(sacrebleu.corpus_bleu(hyps, streams).score)
+    assert out["chrf"] == pytest.approx(sacrebleu.corpus_chrf(hyps, streams).score)
     assert out["bleu_signature"].startswith("nrefs:1")
     assert bleu_chrf(["the same five words here"], [["the same five words here"]])["bleu"] == pytest.approx(100.0)
+
+
+SENTENCES = [("the cat sat on the mat", ["the cat sat on the mat", "a cat was on the mat"]),
+             ("a dog barks loudly at night", ["the dog barks loudly", "at night a dog barks"]),
+             ("it rains", ["it is raining", "rain falls"]),
+             ("the old man and the sea", ["the old man and the sea"]),
+             ("nothing matches here", ["completely different words", "none alike"])]
+
+
+@pytest.mark.parametrize("metric,score", [(lambda: CorpusBLEU(), "corpus_bleu"), (lambda: CorpusChrF(), "corpus_chrf"),
+                                          (lambda: CorpusBLEU(max_ngram_order=2), "bleu2")])
+def test_corpus_metrics_accumulate_and_merge_like_one_corpus(metric, score):
+    """Batches, and states merged the way DDP syncs them (sum), give sacrebleu's score on the whole corpus,
+    not a mean of per-batch scores."""
+    import sacrebleu
+    hyps = [h for h, _ in SENTENCES]
+    streams = [[r[j] if j < len(r) else None for _, r in SENTENCES] for j in range(2)]
+    whole = (sacrebleu.metrics.BLEU(max_ngram_order=2).corpus_score(hyps, streams).score if score == "bleu2"
+             else getattr(sacrebleu, score)(hyps, streams).score)
+    batched = metric()
+    for h, refs in SENTENCES:
+        batched.update([h], [refs])
+    assert float(batched.compute()) == pytest.approx(whole)
+    one, two = metric(), metric()
+    one.update(hyps[:2], [r for _, r in SENTENCES[:2]])
+    two.update(hyps[2:], [r for _, r in SENTENCES[2:]])
+    one.merge_state(two)
+    assert float(one.compute()) == pytest.approx(whole)
+    # ... which is not what averaging the two halves' scores would give
+    halves = [metric(), metric()]
+    halves[0].update(hyps[:2], [r for _, r in SENTENCES[:2]])
+    halves[1].update(hyps[2:], [r for _, r in SENTENCES[2:]])
+    assert whole != pytest.approx(sum(float(m.compute()) for m in halves) / 2)

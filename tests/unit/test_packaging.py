@@ -85,3 +85,15 @@ def test_every_task_config_is_a_registered_task():
     assert set(conf_options("task")) <= set(tasks)
     for name, task in tasks.items():
         assert task.metrics and "loss" in task.metrics, name
+
+
+def test_the_readme_lists_every_task_with_its_documented_metrics():
+    rows = {}
+    for line in (ROOT / "README.md").read_text().splitlines():
+        cells = [c.strip() for c in line.split("|")]
+        if len(cells) == 6 and cells[3].startswith("`") and "," in cells[4]:
+            rows[cells[3].strip("`")] = [m.strip() for m in cells[4].split(",")]
+    builtin = {n: t for n, t in all_tasks().items() if t.config == "rnnsuite.conf"}
+    assert set(rows) == set(builtin)
+    for name, task in builtin.items():
+        assert rows[name] == list(task.metrics), name

@@ -1,7 +1,8 @@
-"""The RNN input/output types: SeqToVec, SeqToSeq, VecToSeq, EncoderDecoder."""
+"""The RNN input/output types: SeqToVec, SeqToSeq, VecToSeq, EncoderDecoder; the one generating Decoder
+(with attention) they share, and scheduled sampling."""
+from .attention import Attention, build_attention
+from .decoder import Decoder, scheduled_sampling, teacher_forcing_at
 from .types import Bridge, EncoderDecoder, SeqToSeq, SeqToVec, VecToSeq, length_mask
 
-__all__ = ["SeqToVec", "SeqToSeq", "VecToSeq", "EncoderDecoder", "Bridge", "length_mask"]
-from .attention import Attention, build_attention  # noqa: E402
-
-__all__ += ["Attention", "build_attention"]
+__all__ = ["SeqToVec", "SeqToSeq", "VecToSeq", "EncoderDecoder", "Bridge", "Decoder", "length_mask", "Attention",
+           "build_attention", "scheduled_sampling", "teacher_forcing_at"]

@@ -2,6 +2,7 @@
 import functools
 import json
 import os
+import re
 import sys
 from pathlib import Path
 
@@ -9,8 +10,9 @@ import torch
 from omegaconf import OmegaConf
 
 from ..data.fetch import DataError
-from ..inputs import UserError
+from ..inputs import UserError, existing_file
 from ..registry import config_packages, get_task, load_object
+from ..training.base import CHECKPOINT_FORMAT
 
 # The config tree ships inside the package (conf/ in the repository): found the same way from a checkout, an
 # editable install or a wheel. Tasks of other distributions add their own config packages to the search path.
@@ -82,9 +84,7 @@ def load_checkpoint(path, task, map_location="cpu"):
     """Load a task model from a checkpoint (weights_only), refusing one from another task."""
     if not path:
         raise UserError(f"no checkpoint given: pass ckpt=PATH (a .ckpt written by `rnn-train task={task}`)")
-    p = Path(path)
-    if not p.is_file():
-        raise UserError(f"checkpoint not found: {path}")
+    p = existing_file(path, "checkpoint")
     try:
         raw = torch.load(p, map_location=map_location, weights_only=True)
     except Exception as e:  # a truncated or foreign file: say so in one line
@@ -92,6 +92,9 @@ def load_checkpoint(path, task, map_location="cpu"):
     info = raw.get("rnnsuite") if isinstance(raw, dict) else None
     if not info:
         raise UserError(f"{path} is not an rnnsuite checkpoint")
+    if info.get("format") != CHECKPOINT_FORMAT:
+        raise UserError(f"{path} was written by an older rnnsuite (checkpoint format {info.get('format', 1)}, "
+                        f"this version reads {CHECKPOINT_FORMAT}); retrain it with `rnn-train task={info['task']}`")
     if info["task"] != task:
         raise UserError(f"checkpoint {path} is from task {info['task']!r}, not {task!r}; "
                         f"use task={info['task']} or a {task} checkpoint")
@@ -125,7 +128,7 @@ def report(model, dm, run_dir, head, test, baselines, num_examples, images=None)
     images = {**extra.pop("images", {}), **(images or {})}
     examples = model.examples(dm, n=num_examples)
     (run_dir / "predictions.txt").write_text("\n".join(examples) + "\n")
-    results = {**head, "test": test, "baselines": baselines, **extra,
+    results = {**head, "test": test, "baselines": baselines, "splits": dm.split_summary(), **extra,
                "images": {k: str(v) for k, v in images.items()}}
     write_json(run_dir / "results.json", results)
     print_results(head["task"], test, baselines, examples)
@@ -161,6 +164,43 @@ def log_images(loggers, images):
         if isinstance(lg, WandbLogger) and images:
             for key, path in images.items():
                 lg.log_image(key=key, images=[str(path)])
+
+
+# Renamed in 0.2.0 so that one idea has one name across tasks. The old names still work on the command line,
+# with a warning, until the next release.
+DEPRECATED = {
+    "data.split_seed": ["data.seed"],
+    "data.fixture_docs": ["data.fixture_size"],
+    "data.fixture_days": ["data.fixture_size"],
+    "model.enc_layers": ["model.num_layers"],
+    "model.dec_layers": ["model.num_layers"],
+    "model.length_alpha": ["model.length_penalty"],
+    "model.teacher_forcing": ["model.teacher_forcing_start", "model.teacher_forcing_end"],
+    "beam": ["beam_size"],
+}
+
+
+def rename_deprecated(args):
+    """Command-line overrides with deprecated keys rewritten to the current names (a warning each)."""
+    out = []
+    for arg in args:
+        m = re.fullmatch(r"([+~]*)([\w.]+)(=.*)?", arg, flags=re.S)
+        if not m or m.group(2) not in DEPRECATED:
+            out.append(arg)
+            continue
+        prefix, old, value = m.group(1), m.group(2), m.group(3) or ""
+        new = DEPRECATED[old]
+        print(f"warning: {old} is deprecated and goes in the next release; use {' and '.join(new)}",
+              file=sys.stderr)
+        out += [f"{prefix}{key}{value}" for key in new]
+    return out
+
+
+def cli_main(hydra_main):
+    """What every Hydra console script does first: the config's resolvers, the deprecated names."""
+    register_resolvers()
+    sys.argv[1:] = rename_deprecated(sys.argv[1:])
+    hydra_main()
 
 
 def register_resolvers():

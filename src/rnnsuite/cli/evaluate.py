@@ -8,10 +8,9 @@ from pathlib import Path
 
 import hydra
 import pytorch_lightning as pl
-from hydra.core.hydra_config import HydraConfig
 from hydra.utils import instantiate
 
-from .common import CONF, friendly, load_checkpoint, register_resolvers, report, setup_env, test_metrics
+from .common import CONF, cli_main, friendly, load_checkpoint, report, setup_env, test_metrics
 
 
 @friendly
@@ -19,14 +18,14 @@ def evaluate(cfg):
     setup_env(cfg)
     model = load_checkpoint(cfg.ckpt, cfg.task.name)
     dm = instantiate(cfg.data, _convert_="all")
-    dm.load_state(model.hparams.data_state)
+    dm.load_state(model.data_state)
     dm.prepare_data()
     dm.setup("test")
     trainer = pl.Trainer(accelerator=cfg.get("accelerator", "auto"), devices=1, logger=False,
                          enable_checkpointing=False)
     test = test_metrics(trainer.test(model, datamodule=dm, verbose=False)[0])
     baselines = dm.baselines() if cfg.baselines else {}
-    run_dir = Path(HydraConfig.get().runtime.output_dir)
+    run_dir = Path(cfg.paths.output_dir)
     run_dir.mkdir(parents=True, exist_ok=True)
     report(model, dm, run_dir, {"task": cfg.task.name, "ckpt": str(cfg.ckpt)}, test, baselines, cfg.num_examples)
     if cfg.get("out"):
@@ -40,5 +39,4 @@ def _main(cfg):
 
 
 def main():
-    register_resolvers()
-    _main()
+    cli_main(_main)

@@ -5,7 +5,7 @@ import torch
 
 from ..inputs import UserError
 from ..registry import get_task, load_object
-from .common import CONF, friendly, load_checkpoint, register_resolvers, setup_env
+from .common import CONF, cli_main, friendly, load_checkpoint, setup_env
 
 
 @friendly
@@ -27,5 +27,4 @@ def _main(cfg):
 
 
 def main():
-    register_resolvers()
-    _main()
+    cli_main(_main)

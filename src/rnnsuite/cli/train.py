@@ -10,7 +10,7 @@ from omegaconf import OmegaConf
 
 from ..plots import learning_curves
 from ..training.precision import resolve_trainer_precision
-from .common import (CONF, build_callbacks, build_loggers, friendly, log_images, plain, register_resolvers, report,
+from .common import (CONF, build_callbacks, build_loggers, cli_main, friendly, log_images, plain, report,
                      setup_env, test_metrics)
 
 
@@ -20,7 +20,8 @@ def build(cfg):
     dm.prepare_data()
     dm.setup("fit")
     model = instantiate(cfg.model, _convert_="all", cell=plain(cfg.cell), optim=plain(cfg.optim),
-                        data_state=dm.state(), **dm.model_dims())
+                        monitor=plain(cfg.monitor), **dm.model_dims())
+    model.set_data_state(dm.state())
     return dm, model
 
 
@@ -59,8 +60,7 @@ def _main(cfg):
 
 
 def main():
-    register_resolvers()
-    _main()
+    cli_main(_main)
 
 
 if __name__ == "__main__":

@@ -1,8 +1,10 @@
 """`TaskModule`: the LightningModule every task's model extends.
 
-It owns what is common to all tasks: the optimiser and LR schedule from config, gradient-norm logging
-(clipping itself is the Trainer's `gradient_clip_val`), `split/metric` names, the task tag written into
-each checkpoint, and the hooks the CLI calls for results and human-readable examples.
+It owns what is common to all tasks: the optimiser and LR schedule from config, the monitored metric (the
+task config's `monitor`, also what the checkpoint and early-stopping callbacks watch), gradient-norm logging
+(clipping itself is the Trainer's `gradient_clip_val`), `split/metric` names, the data state (tokenizers,
+scalers) kept in the checkpoint but out of the hyperparameters, the task tag written into each checkpoint,
+and the hooks the CLI calls for results and human-readable examples.
 """
 import math
 
@@ -10,6 +12,7 @@ import pytorch_lightning as pl
 import torch
 from pytorch_lightning.callbacks import Timer
 from pytorch_lightning.utilities import grad_norm
+from torchmetrics import Metric
 
 OPTIMIZERS = {"adam": torch.optim.Adam, "adamw": torch.optim.AdamW, "sgd": torch.optim.SGD,
               "rmsprop": torch.optim.RMSprop}
@@ -24,12 +27,25 @@ def budget_cosine(step, warmup, total, time_used=0.0):
     return 0.5 * (1 + math.cos(math.pi * min(1.0, done)))
 
 
+# Bumped when parameter names or the checkpoint's contents change: an older checkpoint gets a clear error.
+CHECKPOINT_FORMAT = 2
+
+
 class TaskModule(pl.LightningModule):
     task_name = "base"
 
-    def __init__(self, optim=None):
+    def __init__(self, optim=None, monitor=None):
         super().__init__()
         self.optim_cfg = dict(optim or {"name": "adamw", "lr": 1e-3})
+        self.monitor = dict(monitor or {"metric": "val/loss", "mode": "min"})
+        self.data_state = {}
+
+    # ------------------------------------------------------------------ data state
+    def set_data_state(self, state):
+        """The DataModule's fitted state (tokenizer, scalers, vocabulary; JSON-able). It travels in the
+        checkpoint, not in the hyperparameters, so hparams.yaml and the W&B config stay readable. A subclass
+        that derives buffers from it extends this."""
+        self.data_state = dict(state or {})
 
     # ------------------------------------------------------------------ optimisation
     def configure_optimizers(self):
@@ -62,10 +78,10 @@ class TaskModule(pl.LightningModule):
             s = torch.optim.lr_scheduler.LambdaLR(opt, factor)
             return {"optimizer": opt, "lr_scheduler": {"scheduler": s, "interval": "step"}}
         if sched == "plateau":
-            monitor = getattr(self, "monitor", "val/loss")
-            mode = getattr(self, "monitor_mode", "min")
-            s = torch.optim.lr_scheduler.ReduceLROnPlateau(opt, mode=mode, factor=0.5, patience=patience)
-            return {"optimizer": opt, "lr_scheduler": {"scheduler": s, "monitor": monitor, "interval": "epoch"}}
+            s = torch.optim.lr_scheduler.ReduceLROnPlateau(opt, mode=self.monitor["mode"], factor=0.5,
+                                                           patience=patience)
+            return {"optimizer": opt, "lr_scheduler": {"scheduler": s, "monitor": self.monitor["metric"],
+                                                       "interval": "epoch"}}
         raise ValueError(f"unknown scheduler {sched!r}; choose none, cosine, cosine_budget or plateau")
 
     def on_before_optimizer_step(self, optimizer):
@@ -87,15 +103,24 @@ class TaskModule(pl.LightningModule):
 
     # ------------------------------------------------------------------ logging helpers
     def log_split(self, split, metrics, batch_size=None, prog_bar=True):
+        """Log {name: value} as "split/name", per epoch (train loss also per step). A value is a tensor (averaged
+        over the epoch, weighted by batch_size) or a torchmetrics Metric updated by the caller (computed over
+        the epoch); both are synced across processes."""
+        distributed = self._trainer is not None and self._trainer.world_size > 1
         for k, v in metrics.items():
-            self.log(f"{split}/{k}", v, batch_size=batch_size, prog_bar=prog_bar and k in ("loss", "acc"),
-                     on_step=split == "train" and k == "loss", on_epoch=True,
-                     sync_dist=self._trainer is not None and self._trainer.world_size > 1)
+            metric = isinstance(v, Metric)
+            self.log(f"{split}/{k}", v, batch_size=None if metric else batch_size,
+                     prog_bar=prog_bar and k in ("loss", "acc"), on_step=split == "train" and k == "loss",
+                     on_epoch=True, **({} if metric else {"sync_dist": distributed}))
 
     # ------------------------------------------------------------------ checkpoint identity
     def on_save_checkpoint(self, checkpoint):
-        checkpoint["rnnsuite"] = {"task": self.task_name,
+        checkpoint["rnnsuite"] = {"task": self.task_name, "format": CHECKPOINT_FORMAT,
                                   "class": f"{type(self).__module__}.{type(self).__qualname__}"}
+        checkpoint["data_state"] = self.data_state
+
+    def on_load_checkpoint(self, checkpoint):
+        self.set_data_state(checkpoint.get("data_state"))
 
     # ------------------------------------------------------------------ hooks for the CLI
     def examples(self, datamodule, n=5):

@@ -23,8 +23,8 @@ def grad_norm_through_time(stack, x, loss_of_last):
 
 def plot_grad_norms(curves, out_png, title="gradient norm through time"):
     """curves: {label: norms per step}. Log scale: vanishing shows as a straight fall to the left."""
-    from ..plots import plt
-    fig, ax = plt.subplots(figsize=(6.5, 3.8))
+    from ..plots import figure, save_figure
+    fig, ax = figure(figsize=(6.5, 3.8))
     for label, norms in curves.items():
         ax.semilogy(range(len(norms)), [max(float(v), 1e-30) for v in norms], label=label)
     ax.set_xlabel("time step t (loss at the last step)")
@@ -32,7 +32,4 @@ def plot_grad_norms(curves, out_png, title="gradient norm through time"):
     ax.set_title(title)
     ax.grid(alpha=0.3, which="both")
     ax.legend()
-    fig.tight_layout()
-    fig.savefig(out_png, dpi=110)
-    plt.close(fig)
-    return out_png
+    return save_figure(fig, out_png)

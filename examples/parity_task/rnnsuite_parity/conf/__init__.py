@@ -1,0 +1,1 @@
+"""Hydra configs of the parity task (found as pkg://rnnsuite_parity.conf)."""

@@ -1,0 +1,57 @@
+"""The wheel: built from this checkout and installed (not editable) into a new virtual environment, it runs a
+task from a folder outside the checkout, and so does a task from another distribution installed beside it.
+
+The new environment borrows the already-installed dependencies (torch and the rest) through a .pth file, so
+the test installs nothing from an index; rnnsuite itself comes only from the wheel."""
+import json
+import os
+import subprocess
+import sys
+import venv
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import FAST, ROOT
+
+pytestmark = pytest.mark.slow
+
+
+def run(cmd, cwd, env=None, timeout=900):
+    proc = subprocess.run([str(c) for c in cmd], cwd=cwd, capture_output=True, text=True, timeout=timeout,
+                          env={**os.environ, "WANDB_MODE": "disabled", **(env or {})})
+    assert proc.returncode == 0, f"{cmd}\n{proc.stdout[-2000:]}\n{proc.stderr[-3000:]}"
+    return proc
+
+
+def test_the_wheel_runs_tasks_outside_the_checkout(tmp_path):
+    dist = tmp_path / "dist"
+    for project in (ROOT, ROOT / "examples" / "parity_task"):
+        run([sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", dist, project], cwd=tmp_path)
+    wheels = sorted(dist.glob("*.whl"))
+    assert [w.name.split("-")[0] for w in wheels] == ["rnnsuite", "rnnsuite_parity"]
+
+    env_dir = tmp_path / "venv"
+    venv.create(env_dir, with_pip=True)
+    py = env_dir / "bin" / "python"
+    site = run([py, "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"], tmp_path).stdout.strip()
+    deps = [p for p in sys.path if p.endswith("site-packages")]
+    (Path(site) / "zz_borrowed_deps.pth").write_text("\n".join(deps) + "\n")
+    run([py, "-m", "pip", "install", "-q", "--no-deps", "--no-index", *wheels], cwd=tmp_path)
+
+    work = tmp_path / "elsewhere"  # no checkout here, nor above
+    work.mkdir()
+    env = {"RNNSUITE_DATA_DIR": str(work / "data"), "PYTHONPATH": ""}
+    where = run([py, "-c", "import rnnsuite, rnnsuite.conf, rnnsuite_parity; print(rnnsuite.__file__); "
+                           "print(rnnsuite_parity.__file__)"], work, env).stdout
+    assert all(line.startswith(str(env_dir)) for line in where.split()), where
+
+    bin_dir = env_dir / "bin"
+    for task, data in (("sentiment", "sentiment_fixture"), ("parity", "parity_small")):
+        run([bin_dir / "rnn-train", f"task={task}", f"data={data}", "trainer.max_epochs=1", *FAST,
+             f"hydra.run.dir={work / task}"], work, env)
+        res = json.loads((work / task / "results.json").read_text())
+        assert res["task"] == task and res["test"]["acc"] >= 0
+    out = run([bin_dir / "rnn-predict", "task=sentiment", f"ckpt={work / 'sentiment' / 'checkpoints' / 'best.ckpt'}",
+               "text='a superb film'"], work, env).stdout
+    assert out.split("\t")[0] in ("fresh", "rotten")
