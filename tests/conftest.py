@@ -6,10 +6,11 @@ Fixtures:
 - `fixture_run` (session): `fixture_run(task, *overrides) -> Path`, the run folder of `rnn-train` on the
   task's fixture data (its registered `Task.fixture` overrides), one epoch unless `overrides` say otherwise,
   CSV logger, in a subprocess. Trained once per session for each (task, overrides) and shared: copy the
-  folder before changing anything in it. It holds config.yaml, results.json, csv/metrics.csv and
-  checkpoints/{best,last}.ckpt. The task contract test (test_task_contract.py) uses it; so can tests of
-  determinism or of resuming (`resume=<run>/checkpoints/last.ckpt`). `train_on_fixture` is the same run
-  for a test that needs its own folder.
+  folder before changing anything in it. It holds config.yaml, results.json, csv/metrics.csv,
+  checkpoints/{best,last}.ckpt, and the run's stdout.txt and stderr.txt. The task contract test
+  (test_task_contract.py) uses it; so can tests of determinism or of resuming
+  (`resume=<run>/checkpoints/last.ckpt`). `train_on_fixture` is the same run for a test that needs its own
+  folder (to kill it, say).
 - `fixture_data_dir` (session): the data folder those runs share (generated caches only; nothing fetched).
 - `predict_here`: `predict_here(*overrides) -> (exit code, stdout, stderr)` of rnn-predict in this process.
 """
@@ -92,6 +93,8 @@ def fixture_run(tmp_path_factory, fixture_data_dir):
         if key not in runs:
             run_dir = tmp_path_factory.mktemp(f"{task}_fixture_run")
             proc = train_on_fixture(task, run_dir, *overrides, data_dir=fixture_data_dir)
+            (run_dir / "stdout.txt").write_text(proc.stdout)
+            (run_dir / "stderr.txt").write_text(proc.stderr)
             assert proc.returncode == 0, f"rnn-train {task} on its fixture failed:\n{proc.stderr[-3000:]}"
             runs[key] = run_dir
         return runs[key]
