@@ -21,8 +21,10 @@ def build_default():
     task = OmegaConf.create((conf_root() / "task" / "charlm.yaml").read_text()).model
     cell = OmegaConf.to_container(OmegaConf.create((conf_root() / "cell" / "lstm.yaml").read_text()))
     chars = "".join(chr(c) for c in range(32, 127)) + "\n"
-    return CharLM(len(chars) + 1, cell, embed_dim=task.embed_dim, hidden_size=task.hidden_size,
-                  num_layers=task.num_layers, data_state={"chars": chars})
+    model = CharLM(len(chars) + 1, cell, embed_dim=task.embed_dim, hidden_size=task.hidden_size,
+                   num_layers=task.num_layers)
+    model.set_data_state({"chars": chars})
+    return model
 
 
 def main():

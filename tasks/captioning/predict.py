@@ -29,7 +29,7 @@ def image_paths(arg):
 
 
 def predict(model, cfg):
-    st = model.hparams.data_state
+    st = model.data_state
     channels, size = st["channels"], st["image_size"]
     paths = image_paths(cfg.image)
     arrays, notes = [], []

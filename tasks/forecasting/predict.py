@@ -35,7 +35,7 @@ def read_recent(path, st, fill_na=None):
 
 def forecast_frame(model, frame, n_hist):
     """Forecast the H steps after row n_hist - 1 of a validated frame: DataFrame(time, target, target_pXX...)."""
-    st = model.hparams.data_state
+    st = model.data_state
     L, H, freq = st["lookback"], st["horizon"], st["freq"]
     need = st.get("min_history", L)
     if n_hist < need:
@@ -67,7 +67,7 @@ def forecast_frame(model, frame, n_hist):
 def predict(model, cfg):
     if not cfg.get("csv"):
         raise UserError("give csv=PATH: recent history with the training columns (at least lookback rows)")
-    st = model.hparams.data_state
+    st = model.data_state
     fill_na = cfg.get("data", {}).get("fill_na") if cfg.get("data") else None
     try:
         frame, n_hist = read_recent(cfg.csv, st, fill_na)
