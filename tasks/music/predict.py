@@ -23,6 +23,7 @@ def read_prime(path, model):
     roll = piano_roll(score, st["resolution"])
     if not roll.any():
         raise UserError(f"{path} has no notes to continue")
+    roll = roll[: np.flatnonzero(roll.any(1))[-1] + 1]  # continue from the last notes, not a closing rest
     outside = roll.copy()
     outside[:, st["low"]: st["high"] + 1] = False
     if outside.any():

@@ -18,7 +18,7 @@ from torchmetrics.functional.classification import multiclass_accuracy, multicla
 
 
 def _tensor(x, dtype=None):
-    return torch.as_tensor(np.asarray(x), dtype=dtype)
+    return torch.as_tensor(np.ascontiguousarray(x), dtype=dtype)  # torchmetrics views its inputs flat
 
 
 def _labels(pred, target, num_classes):
