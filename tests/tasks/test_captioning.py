@@ -14,6 +14,10 @@ from rnnsuite.tasks.captioning.data import (CaptionDataModule, fixture_items, lo
 from rnnsuite.tasks.captioning.metrics import caption_scores
 from tests.conftest import FAST, run_cli
 
+# with pytest-xdist (--dist loadgroup): one worker takes this file and the contract's captioning tests, so they
+# share the session's fixture runs of captioning
+pytestmark = pytest.mark.xdist_group("captioning")
+
 CELL = {"type": "lstm", "backend": "fused", "init": "default", "forget_bias": 1.0}
 
 

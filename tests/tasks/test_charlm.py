@@ -11,6 +11,10 @@ from rnnsuite.tasks.charlm.model import CharLM
 from rnnsuite.data import DataError
 from tests.conftest import FAST, run_cli
 
+# with pytest-xdist (--dist loadgroup): one worker takes this file and the contract's charlm tests, so they
+# share the session's fixture runs of charlm
+pytestmark = pytest.mark.xdist_group("charlm")
+
 CELL = {"type": "lstm", "backend": "fused", "init": "default", "forget_bias": 1.0}
 
 

@@ -13,6 +13,10 @@ from rnnsuite.tasks.forecasting.model import Forecaster
 
 from ..conftest import FAST, compose, run_cli
 
+# with pytest-xdist (--dist loadgroup): one worker takes this file and the contract's forecasting tests, so they
+# share the session's fixture runs of forecasting
+pytestmark = pytest.mark.xdist_group("forecasting")
+
 CELL = {"type": "lstm", "backend": "fused", "init": "default", "nonlinearity": "tanh"}
 
 

@@ -10,6 +10,10 @@ from rnnsuite.tasks.music.data import MusicDataModule, collate_rolls, nll_indepe
 from rnnsuite.tasks.music.model import MusicRNN
 from rnnsuite.tasks.music.render import write_midi
 
+# with pytest-xdist (--dist loadgroup): one worker takes this file and the contract's music tests, so they
+# share the session's fixture runs of music
+pytestmark = pytest.mark.xdist_group("music")
+
 CELL = {"type": "gru", "backend": "fused", "init": "default"}
 
 

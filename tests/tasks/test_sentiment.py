@@ -6,6 +6,10 @@ import torch
 
 from tests.conftest import compose, run_cli
 
+# with pytest-xdist (--dist loadgroup): one worker takes this file and the contract's sentiment tests, so they
+# share the session's fixture runs of sentiment
+pytestmark = pytest.mark.xdist_group("sentiment")
+
 
 def test_learns_the_fixture_and_reads_new_text(fixture_run, tmp_path):
     """Six epochs on the fixture: well above the majority class, and new texts classified by their cue words

@@ -9,6 +9,10 @@ from rnnsuite.training.diagnostics import grad_norm_through_time
 from rnnsuite.tasks.synthetic.data import adding_problem
 from tests.conftest import FAST, run_cli
 
+# with pytest-xdist (--dist loadgroup): one worker takes this file and the contract's synthetic tests, so they
+# share the session's fixture runs of synthetic
+pytestmark = pytest.mark.xdist_group("synthetic")
+
 
 def test_adding_problem_data():
     x, y = adding_problem(20000, 30, seed=1)

@@ -4,6 +4,10 @@ import json
 
 import pytest
 
+# with pytest-xdist (--dist loadgroup): one worker takes this file and the contract's translation tests, so they
+# share the session's fixture runs of translation
+pytestmark = pytest.mark.xdist_group("translation")
+
 
 # learning to write dates in ISO form: more data and epochs than the contract's one-epoch fixture run
 SMALL = ["data.fixture_size=2400", "model.hidden_size=64", "model.embed_dim=32", "model.num_heatmaps=2",
