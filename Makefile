@@ -21,7 +21,7 @@ run: setup
 	$(VENV)/bin/rnn-train
 
 test: setup
-	$(PY) -m pytest -q -m "not slow"
+	$(PY) -m pytest -q -m "not slow" -n 2 --dist loadgroup
 
 test-all: setup
 	$(PY) -m pytest -q
