@@ -43,7 +43,7 @@ def predict(model, cfg):
                                                  "dark background (invert the image if captions look wrong)"]))
         arrays.append(torch.from_numpy(arr))
         notes.append(note)
-    beam = positive_int(cfg.beam_size, "beam_size")
+    beam = positive_int(1 if cfg.beam_size is None else cfg.beam_size, "beam_size")
     captions = []
     for i in range(0, len(arrays), 64):
         captions += model.generate(torch.stack(arrays[i:i + 64]), beam_size=beam)

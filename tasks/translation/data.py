@@ -9,22 +9,26 @@ Sources (`data.source`):
   or fully in words with num2words) -> its ISO form. Fast and fully local: for tests and demos.
   Split by the date itself, so one date in two languages never sits in two splits.
 
-Light normalisation (both sides, before tokenising and scoring): Unicode NFC; whitespace collapsed; the
+Light normalisation (both sides, before tokenising and scoring, and of every sentence given to `rnn-predict`):
+Unicode NFC; typographic punctuation as people type it on a plain keyboard (curly quotes and apostrophes
+-> ' and ", en/em dashes -> -, the ellipsis -> ..., a no-break space -> a space); whitespace collapsed; the
 KJV's paragraph marks "¶", square brackets around supplied words ("[but]" -> "but") and leftover `\nd`
 markup removed; a verse-initial drop-cap word in capitals ("EN el principio", "EMPERO Jehová") becomes
 capitalised ("En el principio") - except the KJV's small-capital divine names (LORD, GOD, JEHOVAH), which stay.
 Nothing else: 1909 spelling ("fué", "á") is kept, since it is the reference the model is scored on.
 
-Length filter: pairs with more than `max_src_words` / `max_tgt_words` words are dropped from train and val.
-The test split takes every pair of its chapters up to `test_max_src_words` / `test_max_tgt_words` (null: the
-training filter), so it also holds sentences longer than any seen in training - the setting of Bahdanau et
-al.'s BLEU-by-length plot. Groups are assigned to splits from the filtered pairs, so the test limits never
+Length filter: pairs with more than `max_src_words` / `max_tgt_words` words are dropped from train.
+The val and test splits take every pair of their chapters up to `test_max_src_words` / `test_max_tgt_words`
+(null: the training filter), so they also hold sentences longer than any seen in training - the setting of
+Bahdanau et al.'s BLEU-by-length plot - and choices made on val (the checkpoint, the beam's length penalty)
+are made on verses of every length. Groups are assigned to splits from the filtered pairs, so the test limits never
 change the train split. `max_src_tokens` is the model's hard limit on a BPE-tokenised source (longer test
 sources are cut to it), also used at prediction time.
 
 Tokenisation: one BPE tokenizer per side (HF tokenizers), trained on the train split only.
 """
 import datetime
+import functools
 import random
 import re
 import unicodedata
@@ -36,17 +40,35 @@ import torch
 
 from rnnsuite.data import DataError, TextTokenizer, pad_sequences
 from rnnsuite.data.module import TaskDataModule
+from rnnsuite.data.registry import get_source
 from rnnsuite.data.sources.bible import load as load_bible
 
 _DROP_CAP = re.compile(r"^([A-ZÁÉÍÓÚÑÜ]{2,})(?=[\s,;:.!?]|$)")
 _KEEP_CAPS = {"LORD", "GOD", "JEHOVAH"}
 _MARKUP = re.compile(r"\\nd\b|[¶\[\]]")
+_TYPOGRAPHIC = str.maketrans({"“": '"', "”": '"', "„": '"', "‟": '"', "«": '"', "»": '"', "‘": "'", "’": "'",
+                              "‚": "'", "‛": "'", "′": "'", "–": "-", "—": "-", "‐": "-", "‑": "-", "−": "-",
+                              "…": "...", "\u00a0": " ", "\u202f": " "})
 
 
 def normalise(text):
-    text = " ".join(_MARKUP.sub(" ", unicodedata.normalize("NFC", str(text))).split())
+    text = unicodedata.normalize("NFC", str(text)).translate(_TYPOGRAPHIC)
+    text = " ".join(_MARKUP.sub(" ", text).split())
     text = re.sub(r" ([,;:.!?])", r"\1", text)  # a removed mark must not leave "word ," behind
     return _DROP_CAP.sub(lambda m: m.group(1) if m.group(1) in _KEEP_CAPS else m.group(1).capitalize(), text)
+
+
+_CONTRACTIONS = [(r"\b(do|does|did|is|are|was|were|has|have|had|would|could|should) not\b", r"\1n’t"),
+                 (r"\bcannot\b", "can’t"), (r"\bwill not\b", "won’t"), (r"\bI am\b", "I’m"),
+                 (r"\b(you|we|they) are\b", r"\1’re"), (r"\b(it|that|he|she|there) is\b", r"\1’s"),
+                 (r"\b(I|you|we|they|he|she) will\b", r"\1’ll"), (r"\b(I|you|we|they) have\b", r"\1’ve")]
+
+
+def contract(text):
+    """Contractions as people type them, with a curly apostrophe: "do not" -> "don’t", "I am" -> "I’m"."""
+    for pattern, repl in _CONTRACTIONS:
+        text = re.sub(pattern, repl, text, flags=re.IGNORECASE)
+    return text
 
 
 # ------------------------------------------------------------------ generated dates
@@ -93,6 +115,30 @@ def split_by_group(groups, val_frac, test_frac, seed):
     return np.array([where.get(g, "train") for g in groups])
 
 
+class BucketBatches(torch.utils.data.Sampler):
+    """Training batches of similar source length: each epoch shuffles the pairs, sorts every pool of 50 batches'
+    worth by length, cuts the pools into batches and shuffles the batches (less padding, so longer verses cost
+    less; the order still changes every epoch)."""
+
+    def __init__(self, lengths, batch_size, seed=0, pool=50):
+        self.lengths, self.batch_size, self.pool = np.asarray(lengths), int(batch_size), pool
+        self.rng = np.random.default_rng(seed)
+
+    def __len__(self):
+        return -(-len(self.lengths) // self.batch_size)
+
+    def __iter__(self):
+        idx = self.rng.permutation(len(self.lengths))
+        size = self.batch_size * self.pool
+        batches = []
+        for k in range(0, len(idx), size):
+            chunk = idx[k:k + size]
+            chunk = chunk[np.argsort(self.lengths[chunk], kind="stable")]
+            batches += [chunk[j:j + self.batch_size].tolist() for j in range(0, len(chunk), self.batch_size)]
+        for b in self.rng.permutation(len(batches)):
+            yield batches[b]
+
+
 class PairDataset(torch.utils.data.Dataset):
     def __init__(self, src, tgt):
         self.src, self.tgt = src, tgt
@@ -113,7 +159,8 @@ class TranslationDataModule(TaskDataModule):
                  src_lang="en", tgt_lang="es", path=None, src_file=None, tgt_file=None,
                  src_vocab_size=6000, tgt_vocab_size=6000, min_frequency=2, lowercase=False,
                  max_src_words=25, max_tgt_words=35, max_src_tokens=100, max_tgt_tokens=120,
-                 test_max_src_words=None, test_max_tgt_words=None, fixture_size=3000, num_workers=0):
+                 test_max_src_words=None, test_max_tgt_words=None, bucket=False, reworded=None, fixture_size=3000,
+                 num_workers=0):
         super().__init__(source, batch_size, num_workers, seed, fixture_size)
         self.val_frac, self.test_frac = val_frac, test_frac
         self.src_lang, self.tgt_lang = src_lang, tgt_lang
@@ -124,15 +171,22 @@ class TranslationDataModule(TaskDataModule):
         self.max_src_tokens, self.max_tgt_tokens = max_src_tokens, max_tgt_tokens
         self.test_max_src_words = max_src_words if test_max_src_words is None else test_max_src_words
         self.test_max_tgt_words = max_tgt_words if test_max_tgt_words is None else test_max_tgt_words
+        self.bucket, self.reworded = bucket, reworded
 
     # ------------------------------------------------------------------ raw pairs: DataFrame(src, tgt, group)
+    def prepare_data(self):
+        super().prepare_data()
+        if self.reworded == "web":
+            get_source("bible_web").fetch()
+
     def read_bible(self):
         df = load_bible(self.raw_dir())
         for lang in (self.src_lang, self.tgt_lang):
             if lang not in df:
                 raise DataError(f"the bible source has languages en and es, not {lang!r}")
         return pd.DataFrame({"src": df[self.src_lang], "tgt": df[self.tgt_lang],
-                             "group": df["book"] + " " + df["chapter"].astype(str)})
+                             "group": df["book"] + " " + df["chapter"].astype(str),
+                             "verse": list(zip(df["book"], df["chapter"], df["verse"]))})
 
     def read_dates(self):
         return generated_dates(self.fixture_size, seed=self.seed)
@@ -165,7 +219,7 @@ class TranslationDataModule(TaskDataModule):
     # ------------------------------------------------------------------ splits, tokenisers, datasets
     def build(self, df):
         df = pd.DataFrame({"src": df["src"].map(normalise), "tgt": df["tgt"].map(normalise),
-                           "group": df["group"].astype(str)})
+                           "group": df["group"].astype(str), "verse": df["verse"] if "verse" in df else None})
         self.raw_pairs = len(df)
         full = df[(df["src"].str.len() > 0) & (df["tgt"].str.len() > 0)]
         n_src, n_tgt = full["src"].str.split().str.len(), full["tgt"].str.split().str.len()
@@ -175,9 +229,10 @@ class TranslationDataModule(TaskDataModule):
                             f"(max_src_words={self.max_src_words}, max_tgt_words={self.max_tgt_words})")
         where = split_by_group(df["group"].tolist(), self.val_frac, self.test_frac, self.seed)
         self.splits = {k: df[where == k].reset_index(drop=True) for k in ("train", "val", "test")}
-        test_groups = set(self.splits["test"]["group"])
-        self.splits["test"] = full[full["group"].isin(test_groups) & (n_src <= self.test_max_src_words)
-                                   & (n_tgt <= self.test_max_tgt_words)].reset_index(drop=True)
+        for split in ("val", "test"):
+            groups = set(self.splits[split]["group"])
+            self.splits[split] = full[full["group"].isin(groups) & (n_src <= self.test_max_src_words)
+                                      & (n_tgt <= self.test_max_tgt_words)].reset_index(drop=True)
         if self._state is None:
             train = self.splits["train"]
             src_tk = TextTokenizer.train(train["src"], "bpe", self.src_vocab_size, self.min_frequency, self.lowercase)
@@ -212,6 +267,29 @@ class TranslationDataModule(TaskDataModule):
         if split == "train":
             return ds
         return torch.utils.data.Subset(ds, sorted(range(len(ds)), key=lambda i: len(ds.src[i])))
+
+    def train_dataloader(self):
+        ds = self.datasets["train"]
+        if not self.bucket or (self.trainer is not None and self.trainer.world_size > 1):  # DDP shards by sampler
+            return super().train_dataloader()
+        batches = BucketBatches([len(s) for s in ds.src], self.batch_size, torch.initial_seed() % 2**32)
+        return torch.utils.data.DataLoader(ds, batch_sampler=batches, num_workers=self.num_workers,
+                                           collate_fn=functools.partial(self.collate, split="train"))
+
+    def reworded_test(self):
+        """The test pairs with their English source reworded as people write today: the World English Bible's
+        text of the same verse (modern wording, its own typographic quotes), with common contractions and
+        curly apostrophes on top. DataFrame(row, src, tgt), row = the test row it rewords; None when off."""
+        if self.reworded is None:
+            return None
+        if self.reworded != "web" or self.source != "bible" or self.src_lang != "en":
+            raise DataError("data.reworded=web rewords English Bible sources only (source=bible, src_lang=en)")
+        from rnnsuite.data.sources.bible import load_web
+        web = load_web(get_source("bible_web").require())
+        test = self.splits["test"]
+        rows = [r for r, v in enumerate(test["verse"]) if web.get(tuple(v))]
+        return pd.DataFrame({"row": rows, "src": [contract(web[tuple(test["verse"][r])]) for r in rows],
+                             "tgt": [test["tgt"][r] for r in rows]})
 
     def baselines(self):
         """Copying the source as the translation: what BLEU/chrF give for shared names and numbers alone."""

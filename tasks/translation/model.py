@@ -190,6 +190,19 @@ class Translator(TaskModule):
         tgt_pieces = [self.tgt_tokenizer.tk.id_to_token(i) for i in out] + ["</s>"]
         return src_pieces, tgt_pieces, torch.stack(weights).numpy()
 
+    def score_reworded(self, reworded, outs, test):
+        """BLEU / chrF of the reworded sources (decoded as `rnn-predict` would: raw text in) against those of
+        the original sources of the same test rows, per beam."""
+        res = {}
+        for beam, (rows, texts, _) in outs.items():
+            by_row = dict(zip(rows, texts))
+            refs = [[t] for t in reworded["tgt"]]
+            new = bleu_chrf(self.translate(list(reworded["src"]), beam, too_long="truncate"), refs)
+            old = bleu_chrf([by_row[r] for r in reworded["row"]], refs)
+            res[f"beam{beam}"] = {"n": len(reworded), "bleu": new["bleu"], "chrf": new["chrf"],
+                                  "bleu_original": old["bleu"], "chrf_original": old["chrf"]}
+        return res
+
     # ------------------------------------------------------------------ people-facing results
     def examples(self, datamodule, n=5):
         outs = getattr(self, "test_outputs", {})
@@ -221,6 +234,9 @@ class Translator(TaskModule):
                     label = f"{lo}-{hi}" if hi < 10**6 else f"{lo}+"
                     buckets.setdefault(f"beam{beam}", {})[label] = {"bleu": s["bleu"], "chrf": s["chrf"], "n": len(sel)}
         res["bleu_by_source_length"] = buckets
+        reworded = datamodule.reworded_test()
+        if reworded is not None and len(reworded):
+            res["reworded"] = self.score_reworded(reworded, outs, test)
         res["images"]["bleu_by_length"] = str(bleu_by_length_plot(buckets, run_dir / "bleu_by_length.png",
                                                                   self.hparams.attention))
         (run_dir / "test_translations.tsv").write_text(

@@ -44,9 +44,12 @@ def test_predict_text_file_beam_and_errors(trained, tmp_path, predict_here):
     out = out.strip().splitlines()[-1].replace(" ", "")
     assert len(out) >= 8 and out[:2] in ("19", "20")  # an ISO-looking date
     lines = tmp_path / "in.txt"
-    lines.write_text("March 3, 2021\n12. Mai 1999\n", encoding="utf-8")
+    lines.write_text("March 3, 2021\n12. Mai 1999\n“March 3, 2021”\n\"March 3, 2021\"\n", encoding="utf-8")
     code, out, err = predict_here(*base, f"file={lines}")
-    assert code == 0 and len(out.strip().splitlines()) == 2, err
+    out = [line for line in out.strip().splitlines() if not line.startswith("warning:")]
+    assert code == 0 and len(out) == 4, err
+    curly, straight = out[2:]
+    assert curly == straight  # typographic quotes are read as the plain ones the model trained with
     # unknown characters are <unk>, never a crash
     code, out, err = predict_here(*base, "text='☃☃ 3 mars 2021'")
     assert code == 0 and "<unk>" in out, err
@@ -93,6 +96,34 @@ def test_normalisation():
     assert normalise("SUBIÓ, pues, Abram") == "Subió, pues, Abram"
     assert normalise("¶ And  God said, [but] the \\nd LORD") == "And God said, but the LORD"
     assert normalise("LORD, how long") == "LORD, how long"
+    # what people type: curly quotes and apostrophes, dashes, an ellipsis, a no-break space
+    assert normalise("“Don’t go,” he said\u00a0— ‘wait…’") == "\"Don't go,\" he said - 'wait...'"
+    assert normalise("Pharaoh’s house") == normalise("Pharaoh's house") == "Pharaoh's house"
+
+
+def test_contractions_for_the_reworded_test():
+    from rnnsuite.tasks.translation.data import contract
+    assert contract("Do not fear; I am with you. It is well, but you will not go.") == \
+        "Don’t fear; I’m with you. It’s well, but you won’t go."
+    assert contract("Nothing to shorten here.") == "Nothing to shorten here."
+
+
+def test_bucketed_batches_cover_every_pair_once_with_little_padding():
+    import numpy as np
+    from rnnsuite.tasks.translation.data import BucketBatches
+    rng = np.random.default_rng(0)
+    lengths = rng.integers(1, 60, size=1000)
+    sampler = BucketBatches(lengths, 16, seed=1, pool=10)
+    epochs = [list(sampler), list(sampler)]
+    for batches in epochs:
+        flat = sorted(i for b in batches for i in b)
+        assert flat == list(range(1000)) and len(batches) == len(sampler) == 63
+    assert epochs[0] != epochs[1]  # a new order every epoch
+
+    def padding(batches):
+        return np.mean([lengths[b].max() - lengths[b].min() for b in batches])
+    shuffled = [list(range(1000))[k:k + 16] for k in range(0, 1000, 16)]
+    assert padding(epochs[0]) < 0.2 * padding(shuffled)
 
 
 def test_split_by_group_is_deterministic_and_whole():
@@ -106,7 +137,7 @@ def test_split_by_group_is_deterministic_and_whole():
 
 
 def test_test_split_keeps_longer_pairs_of_its_groups_and_train_is_unchanged(tmp_path, data_dir):
-    """test_max_*_words adds the test chapters' longer pairs; the train and val splits stay the same."""
+    """test_max_*_words adds the val and test chapters' longer pairs; the train split stays the same."""
     import pandas as pd
     from rnnsuite.tasks.translation.data import TranslationDataModule
     rows = [{"src": " ".join(["w"] * (3 + (i % 7) * 4)), "tgt": f"t{i} x", "group": f"c{i // 5}"} for i in range(400)]
@@ -116,9 +147,9 @@ def test_test_split_keeps_longer_pairs_of_its_groups_and_train_is_unchanged(tmp_
     short = TranslationDataModule("parallel", **kw)
     longer = TranslationDataModule("parallel", test_max_src_words=100, **kw)
     short.setup(), longer.setup()
-    for split in ("train", "val"):
-        assert short.splits[split].equals(longer.splits[split])
-    n = longer.splits["test"]["src"].str.split().str.len()
-    assert short.splits["test"]["src"].str.split().str.len().max() <= 12 and n.max() > 12
-    assert set(longer.splits["test"]["group"]) == set(short.splits["test"]["group"])
-    assert set(short.splits["test"]["src"]) <= set(longer.splits["test"]["src"])
+    assert short.splits["train"].equals(longer.splits["train"])
+    for split in ("val", "test"):
+        n = longer.splits[split]["src"].str.split().str.len()
+        assert short.splits[split]["src"].str.split().str.len().max() <= 12 and n.max() > 12
+        assert set(longer.splits[split]["group"]) == set(short.splits[split]["group"])
+        assert set(short.splits[split]["src"]) <= set(longer.splits[split]["src"])
