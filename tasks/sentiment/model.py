@@ -1,4 +1,12 @@
-"""Embedding -> bidirectional cell stack (packed) -> pooled vector -> classification head."""
+"""Embedding -> bidirectional cell stack (packed) -> pooled vector -> classification head.
+
+With `lm_pretrain_epochs` > 0 the embedding and the encoder are first trained as a language model on the
+DataModule's unlabelled texts (ULMFiT, Howard & Ruder 2018; both directions, as in ELMo: the forward half of
+the output at step t predicts token t+1, the backward half predicts token t-1), then fine-tuned on the labels.
+The LM heads exist only during pretraining, so the checkpoint has the classifier's shape either way.
+`word_dropout` replaces that share of training tokens by <unk>, so that the model learns to read around words
+it does not know (Iyyer et al. 2015).
+"""
 import torch
 import torch.nn.functional as F
 from torch import nn
@@ -16,7 +24,7 @@ class SentimentClassifier(TaskModule):
 
     def __init__(self, vocab_size, num_classes, pad_id, cell, optim=None, monitor=None, embed_dim=128,
                  hidden_size=128, num_layers=1, bidirectional=True, dropout=0.3, embed_dropout=0.3,
-                 pooling="max"):
+                 pooling="max", word_dropout=0.0, lm_pretrain_epochs=0, lm_lr=None):
         super().__init__(optim, monitor)
         self.save_hyperparameters()
         self.embed = nn.Embedding(vocab_size, embed_dim, padding_idx=pad_id)
@@ -32,8 +40,58 @@ class SentimentClassifier(TaskModule):
     def forward(self, tokens, lengths):
         return self.head(self.drop_out(self.encoder(self.drop_in(self.embed(tokens)), lengths)))
 
+    def drop_words(self, tokens):
+        """Training only: each real token becomes <unk> with probability `word_dropout`."""
+        p = self.hparams.word_dropout
+        if not p:
+            return tokens
+        hit = (torch.rand(tokens.shape, device=tokens.device) < p) & (tokens != self.hparams.pad_id)
+        return tokens.masked_fill(hit, self.tokenizer.unk_id)
+
+    def lm_loss(self, tokens, lengths, heads):
+        """Next-token (forward direction) and previous-token (backward direction) cross-entropy."""
+        out, _ = self.encoder.stack(self.drop_in(self.embed(tokens)), lengths)
+        out = self.drop_out(out)
+        H = self.hparams.hidden_size
+        pad = self.hparams.pad_id
+        fwd = heads[0](out[:, :-1, :H])
+        loss = F.cross_entropy(fwd.flatten(0, 1), tokens[:, 1:].flatten(), ignore_index=pad)
+        if self.hparams.bidirectional:
+            bwd = heads[1](out[:, 1:, H:])
+            loss = (loss + F.cross_entropy(bwd.flatten(0, 1), tokens[:, :-1].flatten(), ignore_index=pad)) / 2
+        return loss
+
+    def on_fit_start(self):
+        if self.hparams.lm_pretrain_epochs and self.trainer.ckpt_path is None:  # not again on a resume
+            self.pretrain_lm(self.trainer.datamodule.lm_dataloader())
+
+    def pretrain_lm(self, loader):
+        """A plain loop before the classifier's fit: Adam over the unlabelled texts, clipped at norm 1.
+        Returns the mean LM loss of each epoch (nats per token)."""
+        heads = nn.ModuleList(nn.Linear(self.hparams.hidden_size, self.hparams.vocab_size)
+                              for _ in range(1 + self.hparams.bidirectional)).to(self.device)
+        lr = self.hparams.lm_lr or (self.hparams.optim or {}).get("lr", 1e-3)
+        params = list(self.embed.parameters()) + list(self.encoder.parameters()) + list(heads.parameters())
+        opt = torch.optim.Adam(params, lr=lr)
+        self.train()
+        history = []
+        for epoch in range(self.hparams.lm_pretrain_epochs):
+            total, n = 0.0, 0
+            for batch in loader:
+                loss = self.lm_loss(batch["tokens"].to(self.device), batch["lengths"], heads)
+                opt.zero_grad()
+                loss.backward()
+                nn.utils.clip_grad_norm_(params, 1.0)
+                opt.step()
+                total, n = total + loss.item(), n + 1
+            history.append(total / max(n, 1))
+            print(f"LM pretraining epoch {epoch + 1}/{self.hparams.lm_pretrain_epochs}: {history[-1]:.3f} nats/token")
+        self.lm_history = history
+        return history
+
     def _step(self, batch, split):
-        logits = self(batch["tokens"], batch["lengths"])
+        tokens = self.drop_words(batch["tokens"]) if split == "train" else batch["tokens"]
+        logits = self(tokens, batch["lengths"])
         loss = F.cross_entropy(logits, batch["labels"])
         metrics = self.metrics[split]
         for m in metrics.values():
@@ -70,5 +128,11 @@ class SentimentClassifier(TaskModule):
             out.append(f"{label:6s} {p:.2f}  (gold {names[gold]:6s})  {text[:90]}")
         return out
 
-
-
+    def extra_results(self, datamodule, run_dir):
+        from .data import scores
+        names = self.data_state["class_names"]
+        ood = {}
+        for name, df in getattr(datamodule, "ood_frames", {}).items():
+            pred = [names.index(label) for label, _, _ in self.classify(list(df["text"]))]
+            ood[name] = {"size": len(df), **scores(pred, df["label"])}
+        return {"out_of_domain": ood}

@@ -18,6 +18,10 @@ def test_learns_the_fixture_and_reads_new_text(fixture_run, tmp_path):
     res = json.loads((run / "results.json").read_text())
     assert res["baselines"]["majority_class"]["acc"] == pytest.approx(0.5, abs=0.02)
     assert res["test"]["acc"] > 0.8  # the fixture's cue words are learnable in a few epochs
+    # the out-of-domain check: the model and the same fitted baseline on a set it never trained on
+    ood = res["out_of_domain"]["fixture_ood"]
+    assert ood["size"] == 200 and 0 <= ood["balanced_acc"] <= 1
+    assert {"acc", "balanced_acc"} <= set(res["baselines"]["tfidf_logreg_fixture_ood"])
     ckpt = run / "checkpoints" / "best.ckpt"
     lines = tmp_path / "lines.txt"
     lines.write_text("a dull and tedious plot\n\nthe cast is brilliant\nzzzyx qqq\n")
@@ -77,3 +81,54 @@ def test_unknown_config_key_and_dataset(capsys):
     from rnnsuite.cli.data import main as rnn_data
     assert rnn_data(["fetch", "imdb"]) == 2
     assert "unknown dataset 'imdb'" in capsys.readouterr().err
+
+
+def test_balanced_accuracy_by_hand():
+    from rnnsuite.tasks.sentiment.data import scores
+    # gold: 4 negatives, 2 positives; recall 3/4 and 1/2 -> balanced 0.625, accuracy 4/6
+    s = scores([0, 0, 0, 1, 1, 0], [0, 0, 0, 0, 1, 1])
+    assert s["balanced_acc"] == pytest.approx(0.625) and s["acc"] == pytest.approx(4 / 6)
+    assert scores([1] * 6, [0, 0, 0, 0, 1, 1])["balanced_acc"] == pytest.approx(0.5)  # majority guess
+
+
+@pytest.fixture(scope="module")
+def fixture_parts():
+    from hydra.utils import instantiate
+    from rnnsuite.cli.common import plain
+    from rnnsuite.tasks.sentiment.data import SentimentDataModule
+    dm = SentimentDataModule("fixture", fixture_size=300, min_frequency=1, batch_size=32)
+    dm.setup()
+    cfg = compose(overrides=["task=sentiment", "cell=gru", "model.hidden_size=16", "model.embed_dim=16"])
+    def build(**kw):
+        torch.manual_seed(0)
+        kw = {"optim": plain(cfg.optim), **kw}
+        model = instantiate(cfg.model, _convert_="all", cell=plain(cfg.cell), **dm.model_dims(), **kw)
+        model.set_data_state(dm.state())
+        return model
+    return dm, build
+
+
+def test_word_dropout_replaces_only_real_tokens(fixture_parts):
+    dm, build = fixture_parts
+    m = build(word_dropout=1.0)
+    tokens = torch.tensor([[5, 6, 7, dm.tokenizer.pad_id], [8, dm.tokenizer.pad_id, dm.tokenizer.pad_id,
+                                                           dm.tokenizer.pad_id]])
+    out = m.drop_words(tokens)
+    assert (out == torch.where(tokens == dm.tokenizer.pad_id, tokens, dm.tokenizer.unk_id)).all()
+    assert torch.equal(build(word_dropout=0.0).drop_words(tokens), tokens)
+
+
+def test_lm_pretraining_learns_and_leaves_the_classifier_shape(fixture_parts):
+    """The bidirectional LM loss falls over the pretraining epochs, below ln V (a uniform guess over the
+    vocabulary), the encoder's weights change, and the model keeps exactly the classifier's parameters."""
+    import math
+    dm, build = fixture_parts
+    m = build(lm_pretrain_epochs=4, optim={"lr": 0.01})
+    before = {k: v.clone() for k, v in m.state_dict().items()}
+    history = m.pretrain_lm(dm.lm_dataloader())
+    assert len(history) == 4 and history[-1] < history[0] - 0.3
+    assert history[-1] < math.log(dm.tokenizer.vocab_size) - 0.3
+    after = m.state_dict()
+    assert after.keys() == before.keys() == build().state_dict().keys()
+    assert not torch.equal(after["embed.weight"], before["embed.weight"])
+    assert torch.equal(after["head.weight"], before["head.weight"])  # the classifier head is not pretrained
