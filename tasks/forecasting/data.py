@@ -277,7 +277,7 @@ class ForecastDataModule(TaskDataModule):
     def model_dims(self):
         d = self.datasets["train"]
         return {"n_targets": d.y.shape[1], "n_past": d.past.shape[1], "n_known": d.known.shape[1],
-                "lookback": self.L, "horizon": self.H}
+                "lookback": self.L, "horizon": self.H, "ridge": self.fit_ridge()}
 
     # ------------------------------------------------------------------ baselines on the same test windows
     def test_actuals(self):
@@ -298,30 +298,38 @@ class ForecastDataModule(TaskDataModule):
         out["linear_lags"] = self.linear_forecast()
         return out
 
-    def linear_forecast(self):
-        """The classical baseline: ridge regression from the lookback's target lags, the past covariates'
-        last values and the known covariates (and calendar) over the horizon, direct to all H steps.
-        Fitted on all train windows in scaled units; the ridge penalty is chosen on val."""
-        import warnings
-
-        from sklearn.linear_model import Ridge
-        warnings.filterwarnings("ignore", message="Ill-conditioned matrix")  # lag features repeat lookback values
-        d = self.datasets["train"]
+    def ridge_features(self, ds, starts):
+        """The ridge baseline's inputs per window: the lookback's target, the past covariates' last values and
+        the known covariates (and calendar) over the horizon; the model builds the same vector from a batch."""
         L, H = self.L, self.H
+        return np.array([np.concatenate([ds.y[s: s + L].numpy().ravel(), ds.past[s + L - 1].numpy(),
+                                         ds.known[s + L: s + L + H].numpy().ravel()]) for s in starts])
 
-        def xy(ds, starts):
-            X, Y = [], []
-            for s in starts:
-                X.append(np.concatenate([ds.y[s: s + L].numpy().ravel(), ds.past[s + L - 1].numpy(),
-                                         ds.known[s + L: s + L + H].numpy().ravel()]))
-                Y.append(ds.y[s + L: s + L + H].numpy().ravel())
-            return np.array(X), np.array(Y)
-        X, Y = xy(d, self.starts["train_all"])  # every train window, whatever stride the RNN trains with
-        Xv, Yv = xy(d, self.starts["val"])
-        fits = [Ridge(alpha=a).fit(X, Y) for a in (0.1, 1.0, 10.0, 100.0)]
-        model = min(fits, key=lambda f: np.abs(f.predict(Xv) - Yv).mean())  # the penalty that does best on val
-        Xt, _ = xy(d, self.starts["test"])
-        pred = model.predict(Xt).reshape(len(Xt), H, -1)
+    def fit_ridge(self):
+        """Ridge regression, direct to all H steps in scaled units, fitted on every train window (whatever
+        stride the RNN trains with); the penalty is the one of (0.1, 1, 10, 100) that does best on val.
+        Returns (weight [in, H * n_t], bias [H * n_t]) as float32 arrays."""
+        if getattr(self, "_ridge", None) is None:
+            import warnings
+
+            from sklearn.linear_model import Ridge
+            warnings.filterwarnings("ignore", message="Ill-conditioned matrix")  # lag features repeat lookback values
+            d, L, H = self.datasets["train"], self.L, self.H
+
+            def targets(starts):
+                return np.array([d.y[s + L: s + L + H].numpy().ravel() for s in starts])
+            X, Y = self.ridge_features(d, self.starts["train_all"]), targets(self.starts["train_all"])
+            Xv, Yv = self.ridge_features(d, self.starts["val"]), targets(self.starts["val"])
+            fits = [Ridge(alpha=a).fit(X, Y) for a in (0.1, 1.0, 10.0, 100.0)]
+            best = min(fits, key=lambda f: np.abs(f.predict(Xv) - Yv).mean())
+            self._ridge = best.coef_.T.astype(np.float32), best.intercept_.astype(np.float32)
+        return self._ridge
+
+    def linear_forecast(self):
+        """The classical baseline: the ridge forecast (`fit_ridge`) of the test windows, in original units."""
+        w, b = self.fit_ridge()
+        Xt = self.ridge_features(self.datasets["test"], self.starts["test"])
+        pred = (Xt @ w + b).reshape(len(Xt), self.H, -1)
         mu = np.array([self._state["scaler"][c][0] for c in self._state["targets"]])
         sd = np.array([self._state["scaler"][c][1] for c in self._state["targets"]])
         return pred * sd + mu

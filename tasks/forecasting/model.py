@@ -9,6 +9,16 @@
 
 With `quantiles` the output is one value per quantile, trained with the pinball loss; the point forecast is
 the median. Metrics are computed in original units from the scaler in `data_state`.
+
+With `residual: ridge` (direct style) the network learns a correction to the ridge baseline: the DataModule
+fits the ridge on train (penalty chosen on val), the model keeps its weights as buffers, and every quantile
+is the ridge forecast plus the network's output. The head's last layer starts at zero, so an untrained model
+forecasts exactly the ridge and training only has to find what the ridge misses.
+
+With `blend: true` the forecast is w * network + (1 - w) * ridge, every quantile alike, with w in {0, 0.1, ...,
+1} chosen on each validation pass (lowest val MAPE of the median, before the band is calibrated) and saved
+with that epoch's checkpoint: where validation says the network is no better than the ridge (a short
+series), the forecast falls back to it, and where both carry information, they are averaged.
 """
 import numpy as np
 import torch
@@ -33,19 +43,31 @@ def pinball(pred, y, quantiles):
     return torch.maximum(q * e, (q - 1) * e).mean()
 
 
+def interval_score(lo, hi, y, alpha):
+    """The mean interval (Winkler) score of central (1 - alpha) intervals (Gneiting & Raftery 2007): the
+    width, plus 2 / alpha times how far each point falls outside. Lower is better; in the target's units."""
+    lo, hi, y = (np.asarray(a, float) for a in (lo, hi, y))
+    return float(np.mean(hi - lo + 2 / alpha * (np.maximum(lo - y, 0) + np.maximum(y - hi, 0))))
+
+
 class Forecaster(TaskModule):
     task_name = "forecasting"
 
     def __init__(self, n_targets, n_past, n_known, lookback, horizon, cell, optim=None, monitor=None,
                  style="direct", hidden_size=64, num_layers=1, dropout=0.0, quantiles=(0.1, 0.5, 0.9),
                  loss="mae", teacher_forcing_start=1.0, teacher_forcing_end=0.5, head_hidden=128,
-                 calibrate=True):
+                 calibrate=True, residual=None, blend=False, ridge=None):
         super().__init__(optim, monitor)
         if style not in STYLES:
             raise ValueError(f"unknown model.style {style!r}; choose one of {STYLES}")
         if loss not in ("mae", "mse"):
             raise ValueError(f"unknown model.loss {loss!r}; choose mae or mse (quantiles use the pinball loss)")
-        self.save_hyperparameters()
+        if residual not in (None, "ridge"):
+            raise ValueError(f"unknown model.residual {residual!r}; choose ridge or null")
+        if residual and style != "direct":
+            raise ValueError("model.residual=ridge needs model.style=direct (set model.residual=null for "
+                             f"style {style!r})")
+        self.save_hyperparameters(ignore=["ridge"])  # the ridge weights are buffers, saved in the state dict
         self.quantiles = sorted(quantiles) if quantiles else None
         if self.quantiles and 0.5 not in self.quantiles:
             raise ValueError("model.quantiles must include 0.5: the median is the point forecast")
@@ -60,12 +82,22 @@ class Forecaster(TaskModule):
             self.encoder = build_stack(cell, enc_in, hidden_size, num_layers, False, dropout)
             self.head = nn.Sequential(nn.Linear(hidden_size + H * n_known, head_hidden), nn.GELU(),
                                       nn.Dropout(dropout), nn.Linear(head_hidden, H * nt * self.Q))
+            if residual:
+                nn.init.zeros_(self.head[-1].weight)
+                nn.init.zeros_(self.head[-1].bias)
         else:
             enc = build_stack(cell, enc_in, hidden_size, num_layers, False, dropout)
             dec = build_stack(cell, nt + n_known, hidden_size, num_layers, False, dropout)
             # continuous values: the decoder reads [y_prev; known] as is, and the median is fed back
             self.net = EncoderDecoder(enc, dec, embed_target=nn.Identity(),
                                       readout=nn.Linear(hidden_size, nt * self.Q), feedback=self._feed_back_median)
+        if residual or blend:
+            n_in = lookback * nt + n_past + H * n_known  # the DataModule's ridge_features, per window
+            w, b = ridge if ridge is not None else (torch.zeros(n_in, H * nt), torch.zeros(H * nt))
+            self.register_buffer("ridge_w", torch.as_tensor(w, dtype=torch.float32).reshape(n_in, H * nt))
+            self.register_buffer("ridge_b", torch.as_tensor(b, dtype=torch.float32).reshape(H * nt))
+            if blend:  # the weight of the network against the ridge, fitted on val
+                self.register_buffer("blend_w", torch.ones(()))
         # the target scaler (set from the data state): forecasts are unscaled to original units
         self.register_buffer("mu", torch.zeros(nt), persistent=False)
         self.register_buffer("sd", torch.ones(nt), persistent=False)
@@ -74,7 +106,8 @@ class Forecaster(TaskModule):
         self.register_buffer("band_pad", torch.zeros(nt))
         # every val/test forecast and its actuals (original units), gathered over the epoch and, under DDP, over
         # processes: the metrics, the conformal pad and the plots need all of them
-        self.collected = SplitMetrics(lambda split: {k: CatMetric(nan_strategy="disable") for k in ("pred", "actual")},
+        kept = ("pred", "actual", "ridge") if blend else ("pred", "actual")
+        self.collected = SplitMetrics(lambda split: {k: CatMetric(nan_strategy="disable") for k in kept},
                                       splits=("val", "test"))
 
     def set_data_state(self, state):
@@ -95,10 +128,18 @@ class Forecaster(TaskModule):
         if style == "direct":
             _, state = self.encoder(torch.cat([y[:, :L], past[:, :L], known[:, :L]], -1))
             h = final_hidden(state, self.encoder.num_layers, 1)
-            return self.head(torch.cat([h, known[:, L:L + H].reshape(B, -1)], -1)).view(B, H, nt, self.Q)
+            out = self.head(torch.cat([h, known[:, L:L + H].reshape(B, -1)], -1)).view(B, H, nt, self.Q)
+            return out + self.ridge_forecast(y, past, known)[..., None] if self.hparams.residual else out
         if style == "synced":
             return self._synced(y, past, known)
         return self._encdec(y, past, known, teacher_forcing)
+
+    def ridge_forecast(self, y, past, known):
+        """The ridge baseline on a batch of windows, scaled [B, H, n_t]."""
+        L, H = self.hparams.lookback, self.hparams.horizon
+        B = y.size(0)
+        x = torch.cat([y[:, :L].reshape(B, -1), past[:, L - 1], known[:, L:L + H].reshape(B, -1)], -1)
+        return (x @ self.ridge_w + self.ridge_b).view(B, H, -1)
 
     def _synced(self, y, past, known):
         L, H, nt = self.hparams.lookback, self.hparams.horizon, self.hparams.n_targets
@@ -153,6 +194,9 @@ class Forecaster(TaskModule):
             loss = self._loss(pred, y[:, L:])
             self.collected[split]["pred"].update(self.unscale(pred))
             self.collected[split]["actual"].update(batch["target"])
+            if self.hparams.blend:
+                ridge = self.ridge_forecast(y, past, known)[..., None]
+                self.collected[split]["ridge"].update(self.unscale(ridge)[..., 0])
         elif self.hparams.style == "synced":
             loss = self._loss(self.synced_train_outputs(y, past, known), y[:, 1:])
         else:
@@ -173,8 +217,15 @@ class Forecaster(TaskModule):
         H, nt = self.hparams.horizon, self.hparams.n_targets
         pred = c["pred"].compute().reshape(-1, H, nt, self.Q).cpu().numpy()
         actual = c["actual"].compute().reshape(-1, H, nt).cpu().numpy()
-        c["pred"].reset()
-        c["actual"].reset()
+        if self.hparams.blend:
+            ridge = c["ridge"].compute().reshape(-1, H, nt).cpu().numpy()
+            if split == "val" and not self.trainer.sanity_checking:
+                self.fit_blend(pred[..., self.mid], ridge, actual)
+            pred = self.blended(pred, ridge)
+            if split == "val":
+                self.log("val/blend_w", float(self.blend_w))
+        for metric in c.values():
+            metric.reset()
         overall, per_step = forecast_metrics(actual, pred[..., self.mid], self.data_state["mase_scale"])
         if self.quantiles and len(self.quantiles) > 1:
             if split == "test" and self.hparams.calibrate:
@@ -183,12 +234,25 @@ class Forecaster(TaskModule):
             lo, hi = pred[..., 0], pred[..., -1]
             overall["coverage"] = float(np.mean((actual >= lo) & (actual <= hi)))
             overall["interval_width"] = float(np.mean(hi - lo))
+            overall["interval_score"] = interval_score(lo, hi, actual, self.quantiles[0] + 1 - self.quantiles[-1])
             if split == "val" and self.hparams.calibrate and not self.trainer.sanity_checking:
                 self.fit_band_pad(pred, actual)
         for k, v in overall.items():
             self.log(f"{split}/{k}", v, prog_bar=k == "mape")
         if split == "test":
             self.test_result = {"pred": pred, "actual": actual, "per_horizon": per_step, "overall": overall}
+
+    def fit_blend(self, median, ridge, actual):
+        """The weight of the network's median against the ridge forecast with the lowest MAPE on val."""
+        from rnnsuite.metrics import mape
+        grid = np.linspace(0, 1, 11)
+        errs = [mape(actual, w * median + (1 - w) * ridge) for w in grid]
+        self.blend_w.fill_(float(grid[int(np.argmin(errs))]))
+
+    def blended(self, pred, ridge):
+        """Original-unit forecasts [.., n_t, Q] blended with the ridge's [.., n_t] by the fitted weight."""
+        w = float(self.blend_w)
+        return w * pred + (1 - w) * ridge[..., None]
 
     def fit_band_pad(self, pred, actual):
         """Conformalized quantile regression (Romano et al. 2019): the pad that makes the outer quantiles cover
@@ -219,7 +283,10 @@ class Forecaster(TaskModule):
         """Scaled window tensors [1 or B, L+H, .] -> forecasts in original units [B, H, n_t, Q] (numpy)."""
         was = self.training
         self.eval()
-        out = self.unscale(self(y.to(self.device), past.to(self.device), known.to(self.device))).cpu().numpy()
+        y, past, known = y.to(self.device), past.to(self.device), known.to(self.device)
+        out = self.unscale(self(y, past, known)).cpu().numpy()
+        if self.hparams.blend:
+            out = self.blended(out, self.unscale(self.ridge_forecast(y, past, known)[..., None])[..., 0].cpu().numpy())
         self.train(was)
         return self.calibrate(out) if self.quantiles and len(self.quantiles) > 1 and self.hparams.calibrate else out
 

@@ -293,3 +293,52 @@ def test_conformal_pad_restores_nominal_coverage():
     fresh = rng.normal(0, 1, (500, 4, 1))
     assert 0.76 < cover(m.calibrate(pred), fresh) < 0.84  # about 80% on new data from the same distribution
     assert (m.calibrate(pred)[..., 1] == 0).all()  # the median is untouched
+
+
+# ------------------------------------------------------------------ the ridge inside the model
+def test_model_ridge_matches_the_baseline_and_residual_starts_there(series_csv):
+    """The model's ridge (buffers from the DataModule's fit) forecasts the test windows exactly as the
+    `linear_lags` baseline does; with residual=ridge an untrained model's median is that forecast."""
+    dm = csv_dm(series_csv)
+    dm.setup()
+    dims = dm.model_dims()
+    m = Forecaster(**dims, cell=CELL, hidden_size=8, residual="ridge")
+    m.set_data_state(dm.state())
+    m.eval()
+    batch = next(iter(dm.test_dataloader()))
+    with torch.no_grad():
+        pred = m.unscale(m(batch["y"], batch["past"], batch["known"]))
+    expected = dm.linear_forecast()[: len(batch["y"])]
+    np.testing.assert_allclose(pred[..., m.mid].numpy(), expected, rtol=1e-4, atol=1e-4)
+    # the median of an untrained residual model is the ridge forecast; the other quantiles are too
+    np.testing.assert_allclose(pred[..., 0].numpy(), expected, rtol=1e-4, atol=1e-4)
+    # saved and loaded: the buffers come back from the state dict, not from a new fit
+    sd = m.state_dict()
+    m2 = Forecaster(**{**dims, "ridge": None}, cell=CELL, hidden_size=8, residual="ridge")
+    assert not torch.equal(m2.ridge_w, sd["ridge_w"])
+    m2.load_state_dict(sd)
+    assert torch.equal(m2.ridge_w, sd["ridge_w"])
+    with pytest.raises(ValueError, match="style=direct"):
+        Forecaster(**dims, cell=CELL, style="synced", residual="ridge")
+
+
+def test_blend_weight_follows_validation():
+    """w = 0 when the ridge is exact and the network is off, 1 in the opposite case, between when each errs
+    in the other direction."""
+    m = Forecaster(1, 0, 2, 8, 4, CELL, blend=True, hidden_size=8)
+    actual = np.full((10, 4, 1), 5.0)
+    off = actual + 1.0
+    m.fit_blend(off, actual, actual)
+    assert float(m.blend_w) == 0.0
+    m.fit_blend(actual, off, actual)
+    assert float(m.blend_w) == 1.0
+    m.fit_blend(actual + 1.0, actual - 1.0, actual)  # opposite errors of one size: the average is exact
+    assert float(m.blend_w) == pytest.approx(0.5)
+    pred = np.stack([actual + 1.0] * 3, -1)  # [N, H, n_t, Q]
+    np.testing.assert_allclose(m.blended(pred, actual - 1.0), np.stack([actual] * 3, -1))
+
+
+def test_interval_score_by_hand():
+    from rnnsuite.tasks.forecasting.model import interval_score
+    # widths 2 and 2; the second point is 1 above its band: (2 + 2 + 2 / 0.2 * 1) / 2 = 7
+    assert interval_score([0, 0], [2, 2], [1, 3], 0.2) == pytest.approx(7.0)
