@@ -9,7 +9,8 @@ TASK = Task(
              "mae": "mean absolute error, original units", "rmse": "root mean squared error",
              "mape": "mean absolute percentage error (%)", "mase": "MAE over the train series' seasonal-naive MAE",
              "coverage": "share of actuals inside the p10-p90 band (after calibration)",
-             "coverage_uncalibrated": "the same before calibration", "interval_width": "mean p90 - p10"},
+             "coverage_uncalibrated": "the same before calibration", "interval_width": "mean p90 - p10",
+             "interval_score": "mean interval (Winkler) score of the p10-p90 band, original units; lower is better"},
     fixture=("data=forecast_fixture",),
     # its input is a time-indexed table, so it predicts from a file only
     predict_file=PredictCase(("csv={file}", "out={dir}/forecast.csv"), file_name="recent.csv",

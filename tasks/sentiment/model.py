@@ -34,7 +34,8 @@ class SentimentClassifier(TaskModule):
         self.head = nn.Linear(self.encoder.output_size, num_classes)
         # per split, accumulated over the epoch (and synced across processes) by torchmetrics
         self.metrics = SplitMetrics(lambda split: {"acc": MulticlassAccuracy(num_classes, average="micro"),
-                                                   "macro_f1": MulticlassF1Score(num_classes, average="macro")})
+                                                   "macro_f1": MulticlassF1Score(num_classes, average="macro"),
+                                                   "balanced_acc": MulticlassAccuracy(num_classes, average="macro")})
         self.tokenizer = None
 
     def forward(self, tokens, lengths):
