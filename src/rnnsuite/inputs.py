@@ -1,10 +1,25 @@
 """What a person hands to `rnn-predict` (texts, files, numbers), read and checked, and `UserError` for what they
-can fix. Tasks import this module; the CLI turns a `UserError` into one `error: ...` line and exit code 2."""
+can fix. Tasks import this module; the CLI turns a `UserError` into one `error: ...` line and exit code 2.
+Warnings and notes go to stderr (`warn`, `note`), so that stdout holds only the answers."""
+import sys
 from pathlib import Path
+
+MAX_LINE = 100_000       # characters in one input line (a text to classify or translate, a prime)
+MAX_GENERATION = 100_000  # characters or time steps one generating call may produce
 
 
 class UserError(ValueError):
     """A mistake the user can fix (a bad value, input or checkpoint): printed as one line, exit code 2."""
+
+
+def warn(message):
+    """A warning for the person at the terminal, on stderr (stdout keeps one answer per input)."""
+    print(f"warning: {message}", file=sys.stderr)
+
+
+def note(message):
+    """Something the person should know (what was filled, converted, left out), on stderr."""
+    print(f"note: {message}", file=sys.stderr)
 
 
 def existing_file(path, what="input file"):
@@ -37,19 +52,32 @@ def read_text_file(path):
 
 
 def read_texts(text=None, file=None):
-    """Texts from `text=` (one) or `file=` (one per line, blank lines skipped); an empty input is an error."""
+    """Texts from `text=` (one) or `file=` (one per line, blank lines skipped); an empty input, or a line longer
+    than `MAX_LINE` characters, is an error naming it."""
     if text is not None:
-        texts = [str(text)]
+        items = [("text", str(text))]
+        if not items[0][1].strip():
+            raise UserError("empty text: give at least one word")
     elif file:
-        texts = [t for t in read_text_file(file).splitlines() if t.strip()]
-        if not texts:
+        items = [(f"{file} line {n}", t) for n, t in enumerate(read_text_file(file).splitlines(), 1) if t.strip()]
+        if not items:
             raise UserError(f"{file} has no non-empty lines")
     else:
         raise UserError('give text="..." or file=PATH (one input per line)')
-    for i, t in enumerate(texts, 1):
-        if not t.strip():
-            raise UserError("empty text: give at least one word" if len(texts) == 1 else f"line {i} is empty")
-    return texts
+    for where, t in items:
+        if len(t) > MAX_LINE:
+            raise UserError(f"{where} is {len(t):,} characters long; the limit is {MAX_LINE:,} per input")
+    return [t for _, t in items]
+
+
+def refuse_unreadable(texts, tokenizer):
+    """A `UserError` for the first text of which the model knows no token at all: its answer would say nothing
+    about the text. (Some unknown tokens are fine; the tasks say how many.)"""
+    for i, (text, ids) in enumerate(zip(texts, tokenizer.encode_batch(texts)), 1):
+        if ids and all(t == tokenizer.unk_id for t in ids):
+            where = f"input {i} ({text[:40]!r})" if len(texts) > 1 else repr(text[:60])
+            raise UserError(f"{where} has no word or character the model saw in training ({len(ids)} unknown "
+                            "tokens): nothing to read")
 
 
 def generation_args(length, temperature, unit):
@@ -60,6 +88,8 @@ def generation_args(length, temperature, unit):
         raise UserError(f"length and temperature must be numbers, got {length!r} and {temperature!r}") from None
     if length <= 0:
         raise UserError(f"length must be a positive number of {unit}, got {length}")
+    if length > MAX_GENERATION:
+        raise UserError(f"length must be at most {MAX_GENERATION:,} {unit} per call, got {length:,}")
     if temperature <= 0:
         raise UserError(f"temperature must be > 0 (lower is more conservative), got {temperature}")
     return length, temperature

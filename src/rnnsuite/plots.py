@@ -6,6 +6,8 @@ from pathlib import Path
 
 from matplotlib.figure import Figure
 
+from .atomic import atomic_path
+
 DPI = 110
 
 
@@ -18,9 +20,9 @@ def figure(nrows=1, ncols=1, figsize=(6.4, 4.0), squeeze=True):
 def save_figure(fig, path):
     """Lay the figure out, write it as a PNG at `DPI`, return the path."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
     fig.tight_layout()
-    fig.savefig(path, dpi=DPI)
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, dpi=DPI, format="png")
     return path
 
 

@@ -13,7 +13,7 @@ task contract test (tests/test_task_contract.py) runs every registered task.
 """
 import importlib
 import warnings
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from importlib.metadata import entry_points
 
 GROUP = "rnnsuite.tasks"
@@ -30,6 +30,8 @@ class Task:
     - `metrics`: the test metrics the task reports (results.json "test"), name -> meaning.
     - `fixture`: overrides that train it on small generated data, for tests and demos.
     - `predict_file` / `predict_args`: how the contract test asks it for predictions (see `PredictCase`).
+    - `package`: filled in by the registry: the module its entry point names. A checkpoint of the task may only
+      name a model class inside this package (checked before anything is imported).
     """
     name: str
     description: str
@@ -39,6 +41,7 @@ class Task:
     fixture: tuple = ()
     predict_file: "PredictCase | None" = None
     predict_args: "PredictCase | None" = None
+    package: str = ""
 
 
 @dataclass(frozen=True)
@@ -75,7 +78,7 @@ def all_tasks():
         if not isinstance(task, Task) or task.name != ep.name:
             raise TypeError(f"entry point {ep.name} = {ep.value} in group {GROUP} must be a "
                             f"rnnsuite.registry.Task named {ep.name!r}")
-        found[ep.name] = task
+        found[ep.name] = replace(task, package=ep.module)
     return dict(sorted(found.items()))
 
 

@@ -113,6 +113,8 @@ def load_scenes(source, sizes, seed, max_items=4, n_refs=5):
 def read_image(path, channels, size):
     """An image file as uint8 [channels, size, size], and a note when it had to be converted or resized.
     Raises DataError for a missing, empty, corrupt or non-image file."""
+    import warnings
+
     from PIL import Image, UnidentifiedImageError
     path = Path(path)
     if not path.is_file():
@@ -120,7 +122,8 @@ def read_image(path, channels, size):
     if path.stat().st_size == 0:
         raise DataError(f"{path} is an empty file (0 bytes), not an image")
     try:
-        with Image.open(path) as im:
+        with warnings.catch_warnings(), Image.open(path) as im:
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
             im.load()
             mode, (w, h) = im.mode, im.size
             if w == 0 or h == 0:
@@ -136,6 +139,10 @@ def read_image(path, channels, size):
         if head.startswith((b"\x89PNG", b"\xff\xd8", b"GIF8", b"BM", b"II*\x00", b"MM\x00*")):
             raise DataError(f"{path} is corrupt or truncated: PIL cannot identify it") from None
         raise DataError(f"{path} is not an image file PIL can read") from None
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as e:
+        # its header claims more pixels than any image this task reads: decoding it would exhaust memory
+        raise DataError(f"{path} is too large to decode safely ({str(e).split('pixels')[0].strip()} pixels; "
+                        f"the limit is {Image.MAX_IMAGE_PIXELS:,}): resize it first") from None
     except (OSError, SyntaxError, ValueError) as e:
         raise DataError(f"{path} is corrupt or truncated: {str(e).splitlines()[0][:120]}") from None
     arr = arr[None] if arr.ndim == 2 else arr.transpose(2, 0, 1)

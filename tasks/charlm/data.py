@@ -16,7 +16,7 @@ import numpy as np
 import torch
 
 from rnnsuite.data import DataError
-from rnnsuite.data.module import TaskDataModule
+from rnnsuite.data.module import ResumableLoader, TaskDataModule
 from rnnsuite.data.sources.shakespeare import load as load_shakespeare
 from rnnsuite.metrics import bits_per_char
 
@@ -157,6 +157,7 @@ class StreamWindows(torch.utils.data.IterableDataset):
         self.per_epoch = min(per_epoch or self.num_windows, self.num_windows)
         self.cursor, self.carry_over = 0, carry_over
         self.shards = 1
+        self.remaining = None  # windows left in an epoch that a resumed run starts part-way
 
     def shard(self, rank, world):
         """Data parallelism (DDP): keep streams rank, rank + world, ... of this split, once."""
@@ -174,10 +175,16 @@ class StreamWindows(torch.utils.data.IterableDataset):
         return {"tokens": self.streams[:, a: a + self.k2 + 1], "carry_at": self.k1,
                 "score_from": 0 if i == 0 else self.k2 - self.k1, "reset": i == 0}
 
+    def resume_after(self, epoch, n):
+        """A run resumed from a checkpoint written after `n` windows of an epoch reads only the rest of it (the
+        DataModule restores the cursor)."""
+        self.remaining = self.per_epoch - n if 0 < n < self.per_epoch else None
+
     def __iter__(self):
         if not self.carry_over:  # evaluation: every pass reads the whole split from its start
             self.cursor = 0
-        for _ in range(self.per_epoch):
+        count, self.remaining = self.remaining or self.per_epoch, None
+        for _ in range(count):
             yield self.window(self.cursor)
             self.cursor = (self.cursor + 1) % self.num_windows
 
@@ -238,7 +245,7 @@ class CharLMDataModule(TaskDataModule):
         """Windows come in order, already batched (B streams each)."""
         if self.trainer is not None:  # under DDP each process reads its own share of the streams
             self.datasets[split].shard(self.trainer.global_rank, self.trainer.world_size)
-        return torch.utils.data.DataLoader(self.datasets[split], batch_size=None)
+        return ResumableLoader(self.datasets[split], batch_size=None)
 
     def baselines(self):
         """Unigram and bigram (add-one) character models fitted on train, in bits/char on the test split."""

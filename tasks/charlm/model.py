@@ -15,6 +15,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from rnnsuite.architectures import SeqToSeq
+from rnnsuite.atomic import write_text
 from rnnsuite.cells import build_stack
 from rnnsuite.decoding import sample_next
 from rnnsuite.inputs import UserError, generation_args
@@ -136,6 +137,6 @@ class CharLM(TaskModule):
     def extra_results(self, datamodule, run_dir):
         sample = self.generate("ROMEO:" if all(c in self.chars for c in "ROMEO:") else "", 500,
                                temperature=0.8, seed=0)
-        (run_dir / "sample.txt").write_text(sample + "\n")
+        write_text(run_dir / "sample.txt", sample + "\n")
         return {"test_documents": sorted(datamodule.splits["test"]),
                 "val_documents": sorted(datamodule.splits["val"]), "sample_500": sample}

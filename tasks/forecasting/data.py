@@ -14,6 +14,7 @@ import torch
 
 from rnnsuite.data import DataError
 from rnnsuite.data.module import TaskDataModule
+from rnnsuite.inputs import note
 from rnnsuite.metrics import mae, mape, rmse, seasonal_naive_scale
 
 # ---------------------------------------------------------------------------------------- reading frames
@@ -24,14 +25,22 @@ def _where(name, i):
     return f"{name} line {i + 2}"
 
 
-def validate_frame(df, time_col, columns, freq=None, fill_na=None, name="data", allow_trailing_na=()):
+FILLS = ("ffill", "interpolate")
+
+
+def validate_frame(df, time_col, columns, freq=None, fill_na=None, name="data", allow_trailing_na=(),
+                   fill_gaps=None):
     """Check a raw frame and return (frame indexed by time, freq, {column: values filled}).
 
     Every problem is a DataError naming the column or the line: a missing column, a value that is not a
-    number, unparseable / duplicate / non-monotonic timestamps, a gap in the index, a missing value (filled
-    only when `fill_na` is 'ffill' or 'interpolate'). `allow_trailing_na`: columns whose empty trailing rows
-    are the future to forecast (prediction input), not missing values.
+    number, unparseable / duplicate / non-monotonic timestamps, a gap in the index (closed only when `fill_gaps`
+    is 'ffill' or 'interpolate': the missing steps are added and filled that way, counted under "gaps"), a
+    missing or infinite value (filled only when `fill_na` is 'ffill' or 'interpolate'). `allow_trailing_na`:
+    columns whose empty trailing rows are the future to forecast (prediction input), not missing values.
     """
+    for option, value in (("fill_na", fill_na), ("fill_gaps", fill_gaps)):
+        if value is not None and value not in FILLS:
+            raise DataError(f"unknown data.{option} {value!r}; choose ffill or interpolate (or null to refuse)")
     need = [time_col, *columns]
     missing = [c for c in need if c not in df.columns]
     if missing:
@@ -55,15 +64,26 @@ def validate_frame(df, time_col, columns, freq=None, fill_na=None, name="data", 
     step = pd.Timedelta(freq) if freq else (pd.Series(dt).mode().iloc[0] if len(dt) else pd.Timedelta(0))
     if len(dt) == 0 and not freq:
         raise DataError(f"{name} has a single row: cannot infer the frequency; set data.freq")
+    every = pd.tseries.frequencies.to_offset(step).freqstr
     gaps = np.flatnonzero(dt != step.to_timedelta64())
-    if len(gaps):
-        g = gaps[0]
+    off_grid = np.flatnonzero((dt % step.to_timedelta64()) != np.timedelta64(0))
+    if len(gaps) and (not fill_gaps or len(off_grid)):
+        g = off_grid[0] if fill_gaps else gaps[0]
+        hint = (f"it is off the {every} grid" if fill_gaps else
+                "set data.fill_gaps=interpolate or ffill to add the missing steps, or add the rows yourself")
         raise DataError(f"{_where(name, g + 1)}: gap in the time index, {times.iloc[g]} -> {times.iloc[g + 1]} "
-                        f"(expected one row every {pd.tseries.frequencies.to_offset(step).freqstr}); "
-                        "add the missing rows (empty values may be filled "
-                        "with data.fill_na) or set data.freq")
+                        f"(expected one row every {every}); {hint}")
+    missing_rows = None
+    if len(gaps):  # fill_gaps: the full grid, the added steps empty (filled below like missing values)
+        full = pd.date_range(times.iloc[0], times.iloc[-1], freq=step)
+        present = pd.Index(times)
+        missing_rows = ~full.isin(present)
+        df = df.set_index(present).reindex(full).reset_index(drop=True)
+        times = pd.Series(full)
     out = pd.DataFrame(index=pd.DatetimeIndex(times, name="time"))
     filled = {}
+    if missing_rows is not None:
+        filled["gaps"] = int(missing_rows.sum())
     for c in columns:
         raw = df[c]
         vals = pd.to_numeric(raw, errors="coerce")
@@ -72,27 +92,44 @@ def validate_frame(df, time_col, columns, freq=None, fill_na=None, name="data", 
         if len(bad):
             raise DataError(f"{_where(name, bad[0])}: column {c!r} has {raw.iloc[bad[0]]!r}, which is not a number")
         vals = vals.astype(float).to_numpy()
-        nan = np.isnan(vals)
+        nan = ~np.isfinite(vals)  # inf is no measurement either: treated like a missing value
         if c in allow_trailing_na and nan.any():  # the rows to forecast: empty at the end only
             last = np.flatnonzero(~nan)
             nan = nan.copy()
             if len(last):
                 nan[last[-1] + 1:] = False
+        added = missing_rows if missing_rows is not None else np.zeros(len(vals), bool)
+        own = nan & ~added  # missing in the file itself, not a step fill_gaps added
+        if own.any() and not fill_na:
+            first = np.flatnonzero(own)[0]
+            line = _where(name, first - int(added[:first].sum()))
+            raise DataError(f"{line}: column {c!r} has {int(own.sum())} missing or infinite value(s) "
+                            f"(first at {times.iloc[first]}); set data.fill_na=ffill or interpolate to fill them")
         if nan.any():
-            if not fill_na:
-                first = np.flatnonzero(nan)[0]
-                raise DataError(f"{_where(name, first)}: column {c!r} has {int(nan.sum())} missing value(s) "
-                                f"(first at {times.iloc[first]}); set data.fill_na=ffill or interpolate to fill them")
-            s = pd.Series(np.where(nan, np.nan, vals))
-            s = s.ffill() if fill_na == "ffill" else s.interpolate(limit_direction="both") \
-                if fill_na == "interpolate" else None
-            if s is None:
-                raise DataError(f"unknown fill_na {fill_na!r}; choose ffill or interpolate (or null to refuse NaN)")
-            s = s.bfill()  # a gap at the very start has nothing before it
-            vals = np.where(nan, s.to_numpy(), vals)
-            filled[c] = int(nan.sum())
+            holes = np.where(nan, np.nan, vals)
+            if added.any():
+                vals = np.where(added, fill(holes, fill_gaps), vals)
+            if own.any():
+                vals = np.where(own, fill(holes, fill_na), vals)
+                filled[c] = int(own.sum())
         out[c] = vals
     return out, str(pd.tseries.frequencies.to_offset(step).freqstr), filled
+
+
+def report_filled(name, filled, fill_na, fill_gaps):
+    """One note per fill on stderr: how many steps fill_gaps added, how many values fill_na filled."""
+    for c, n in filled.items():
+        if c == "gaps":
+            note(f"{name}: added {n} missing time step(s) to the index, filled by {fill_gaps} (data.fill_gaps)")
+        else:
+            note(f"{name}: filled {n} missing or infinite value(s) in {c!r} by {fill_na} (data.fill_na)")
+
+
+def fill(values, how):
+    """NaN in `values` filled forward or by linear interpolation; a gap at the very start takes the first value."""
+    s = pd.Series(values)
+    s = s.ffill() if how == "ffill" else s.interpolate(limit_direction="both")
+    return s.bfill().to_numpy()
 
 
 def calendar_features(index, freq):
@@ -194,11 +231,11 @@ class ForecastDataModule(TaskDataModule):
     eval_batch_size = 256
 
     def __init__(self, source="elecdemand", path=None, time_col="time", target="Demand", covariates=(),
-                 known=(), freq=None, fill_na=None, calendar=True, target_lags=(), lookback=336, horizon=48,
-                 train_stride=4, eval_stride=None, val_frac=0.15, test_frac=0.15, season=48, seasons=None,
+                 known=(), freq=None, fill_na=None, fill_gaps=None, calendar=True, target_lags=(), lookback=336,
+                 horizon=48, train_stride=4, eval_stride=None, val_frac=0.15, test_frac=0.15, season=48, seasons=None,
                  fixture_size=60, batch_size=64, num_workers=0):
         super().__init__(source, batch_size, num_workers, fixture_size=fixture_size)
-        self.path, self.time_col, self.freq, self.fill_na = path, time_col, freq, fill_na
+        self.path, self.time_col, self.freq, self.fill_na, self.fill_gaps = path, time_col, freq, fill_na, fill_gaps
         self.targets = [target] if isinstance(target, str) else list(target or [])
         self.covariates, self.known = list(covariates or []), list(known or [])
         unknown = [c for c in self.known if c not in self.covariates]
@@ -236,9 +273,8 @@ class ForecastDataModule(TaskDataModule):
     def build(self, raw):
         raw, name = raw
         self.frame, freq, self.filled = validate_frame(raw, self.time_col, self.targets + self.covariates,
-                                                       self.freq, self.fill_na, name)
-        for c, n in self.filled.items():
-            print(f"{name}: filled {n} missing value(s) in {c!r} ({self.fill_na})")
+                                                       self.freq, self.fill_na, name, fill_gaps=self.fill_gaps)
+        report_filled(name, self.filled, self.fill_na, self.fill_gaps)
         T = len(self.frame)
         self.b1 = int(T * (1 - self.val_frac - self.test_frac))
         self.b2 = int(T * (1 - self.test_frac))

@@ -10,13 +10,14 @@ import numpy as np
 import pandas as pd
 import torch
 
-from rnnsuite.inputs import UserError, existing_file, output_path
+from rnnsuite.atomic import atomic_path
 from rnnsuite.data import DataError
+from rnnsuite.inputs import UserError, existing_file, output_path
 
-from .data import build_features, validate_frame
+from .data import build_features, report_filled, validate_frame
 
 
-def read_recent(path, st, fill_na=None):
+def read_recent(path, st, fill_na=None, fill_gaps=None):
     """The validated frame and the number of history rows (those up to the last observed target)."""
     path = existing_file(path, "CSV file")
     try:
@@ -25,9 +26,8 @@ def read_recent(path, st, fill_na=None):
         raise UserError(f"cannot read {path} as CSV: {str(e).splitlines()[0]}") from None
     targets, past, known = st["targets"], st["past"], st["known"]
     frame, _, filled = validate_frame(raw, st["time_col"], targets + past + known, st["freq"], fill_na,
-                                      path.name, allow_trailing_na=targets + past)
-    for c, n in filled.items():
-        print(f"{path.name}: filled {n} missing value(s) in {c!r} ({fill_na})")
+                                      path.name, allow_trailing_na=targets + past, fill_gaps=fill_gaps)
+    report_filled(path.name, filled, fill_na, fill_gaps)
     observed = np.flatnonzero(~np.isnan(frame[targets].to_numpy()).any(1))
     n_hist = int(observed[-1]) + 1 if len(observed) else 0
     return frame, n_hist
@@ -68,15 +68,15 @@ def predict(model, cfg):
     if not cfg.get("csv"):
         raise UserError("give csv=PATH: recent history with the training columns (at least lookback rows)")
     st = model.data_state
-    fill_na = cfg.get("data", {}).get("fill_na") if cfg.get("data") else None
+    data = cfg.get("data") or {}
     try:
-        frame, n_hist = read_recent(cfg.csv, st, fill_na)
+        frame, n_hist = read_recent(cfg.csv, st, data.get("fill_na"), data.get("fill_gaps"))
     except DataError as e:
         raise UserError(str(e)) from None
     out, pred = forecast_frame(model, frame, n_hist)
     path = output_path(cfg.get("out"), "forecast.csv")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    out.to_csv(path, index=False)
+    with atomic_path(path) as tmp:
+        out.to_csv(tmp, index=False)
     png = path.with_suffix(".png")
     plot_prediction(frame.iloc[:n_hist], out, pred, model.quantiles, st, png)
     print(out.to_string(index=False, float_format=lambda v: f"{v:.4f}", max_rows=12))

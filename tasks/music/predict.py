@@ -5,7 +5,7 @@ from pathlib import Path
 
 import numpy as np
 
-from rnnsuite.inputs import UserError, existing_file, generation_args, output_path
+from rnnsuite.inputs import UserError, existing_file, generation_args, note, output_path
 
 from .render import describe, note_name, plot_roll, write_midi
 
@@ -27,8 +27,8 @@ def read_prime(path, model):
     outside = roll.copy()
     outside[:, st["low"]: st["high"] + 1] = False
     if outside.any():
-        print(f"note: {int(outside.sum())} note frame(s) outside the model's range "
-              f"{note_name(st['low'])}-{note_name(st['high'])} were left out")
+        note(f"{int(outside.sum())} note frame(s) outside the model's range "
+             f"{note_name(st['low'])}-{note_name(st['high'])} were left out")
     return roll[:, st["low"]: st["high"] + 1]
 
 

@@ -3,6 +3,7 @@ from pathlib import Path
 
 import numpy as np
 
+from rnnsuite.atomic import atomic_path
 from rnnsuite.data.sources.chorales import music21
 from rnnsuite.plots import figure, save_figure
 
@@ -29,8 +30,8 @@ def write_midi(roll, path, resolution=1.0, tempo=80):
     if T and not roll.any():  # an all-silent sample still gives a valid file of the right length
         part.insert(0, m21.note.Rest(quarterLength=float(T * resolution)))
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    part.write("midi", fp=str(path))
+    with atomic_path(path) as tmp:
+        part.write("midi", fp=str(tmp))
     return path
 
 

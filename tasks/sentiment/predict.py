@@ -1,9 +1,10 @@
 """`rnn-predict task=sentiment ckpt=... text="..."` (or file=lines.txt): label and probability per line."""
-from rnnsuite.inputs import read_texts
+from rnnsuite.inputs import read_texts, refuse_unreadable
 
 
 def predict(model, cfg):
     texts = read_texts(cfg.text, cfg.file)
+    refuse_unreadable(texts, model.tokenizer)
     results = model.classify(texts)
     for (label, p, unk), text in zip(results, texts):
         note = f"  [{unk} unknown word{'s' * (unk != 1)}]" if unk else ""

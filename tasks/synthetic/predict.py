@@ -1,5 +1,7 @@
 """`rnn-predict task=synthetic ckpt=... text="0.3 0.81* 0.5 0.12* 0.9"` (or file=, one sequence a line): the
 predicted sum of the marked values (`*` marks a value), beside the true sum."""
+import math
+
 import torch
 
 from rnnsuite.inputs import UserError, read_texts
@@ -13,7 +15,9 @@ def parse_sequence(line, where="text"):
         try:
             value = float(token.rstrip("*"))
         except ValueError:
-            raise UserError(f"{where}: {token!r} is not a number (mark a value with a trailing *)") from None
+            value = math.nan
+        if not math.isfinite(value):
+            raise UserError(f"{where}: {token!r} is not a finite number (mark a value with a trailing *)")
         rows.append((value, 1.0 if marked else 0.0))
     if len(rows) < 2 or not any(m for _, m in rows):
         raise UserError(f"{where}: give at least two values and mark the ones to add with *, e.g. 0.3 0.81* 0.5")

@@ -196,7 +196,11 @@ class TranslationDataModule(TaskDataModule):
             p = Path(self.path)
             if not p.is_file():
                 raise DataError(f"parallel corpus not found: {self.path}")
-            df = pd.read_csv(p, sep="\t", keep_default_na=False, dtype=str, quoting=3)
+            try:
+                df = pd.read_csv(p, sep="\t", keep_default_na=False, dtype=str, quoting=3, encoding="utf-8")
+            except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as e:
+                raise DataError(f"cannot read {self.path} as a TSV of src and tgt: {str(e).splitlines()[0]}") \
+                    from None
             if not {"src", "tgt"} <= set(df.columns):
                 raise DataError(f"{self.path} needs a header with columns src and tgt (tab-separated), "
                                 f"found {list(df.columns)}")
@@ -205,7 +209,10 @@ class TranslationDataModule(TaskDataModule):
             for f in (self.src_file, self.tgt_file):
                 if not Path(f).is_file():
                     raise DataError(f"parallel corpus file not found: {f}")
-                sides.append(Path(f).read_text(encoding="utf-8").splitlines())
+                try:
+                    sides.append(Path(f).read_text(encoding="utf-8").splitlines())
+                except UnicodeDecodeError as e:
+                    raise DataError(f"{f} is not UTF-8 text ({e.reason} at byte {e.start})") from None
             if len(sides[0]) != len(sides[1]):
                 raise DataError(f"{self.src_file} has {len(sides[0])} lines but {self.tgt_file} has "
                                 f"{len(sides[1])}: the files must be aligned line by line")

@@ -12,6 +12,7 @@ from torch import nn
 from torchmetrics.classification import MulticlassAccuracy
 
 from rnnsuite.architectures import EncoderDecoder, build_attention, teacher_forcing_at
+from rnnsuite.atomic import write_text
 from rnnsuite.cells import build_stack
 from rnnsuite.data import TextTokenizer, pad_sequences
 from rnnsuite.decoding import beam_search, greedy_decode, strip_after_eos
@@ -239,9 +240,9 @@ class Translator(TaskModule):
             res["reworded"] = self.score_reworded(reworded, outs, test)
         res["images"]["bleu_by_length"] = str(bleu_by_length_plot(buckets, run_dir / "bleu_by_length.png",
                                                                   self.hparams.attention))
-        (run_dir / "test_translations.tsv").write_text(
-            "src\tref\thyp\n" + "".join(f"{test['src'][r]}\t{test['tgt'][r]}\t{t}\n"
-                                         for r, t in zip(*outs[max(outs)][:2])), encoding="utf-8")
+        write_text(run_dir / "test_translations.tsv",
+                   "src\tref\thyp\n" + "".join(f"{test['src'][r]}\t{test['tgt'][r]}\t{t}\n"
+                                                for r, t in zip(*outs[max(outs)][:2])))
         if self.seq2seq.attention is not None and self.hparams.num_heatmaps:
             order = sorted(range(len(test)), key=lambda r: src_words[r])
             pick = [order[int(q * (len(order) - 1))] for q in (0.5, 0.75, 0.9, 1.0)][: self.hparams.num_heatmaps]

@@ -107,3 +107,14 @@ def test_one_name_per_idea_across_tasks(tmp_path):
     for data in options("data"):
         cfg = compose(overrides=[f"data={data}"], output_dir=str(tmp_path))
         assert not set(cfg.data) & old, data
+
+
+def test_multinode_trainer_composes_for_torchrun_and_slurm(tmp_path):
+    """trainer=multinode (documented in its file): DDP over num_nodes machines; instantiates here with one CPU
+    process per node, as each node's launcher would start it."""
+    from pytorch_lightning.strategies import DDPStrategy
+    cfg = compose(overrides=["trainer=multinode", "trainer.accelerator=cpu", "trainer.devices=1"],
+                  output_dir=str(tmp_path))
+    resolve_trainer_precision(cfg)
+    t = instantiate(cfg.trainer, logger=False, enable_progress_bar=False)
+    assert isinstance(t.strategy, DDPStrategy) and t.num_nodes == 2 and t.world_size == 2

@@ -9,6 +9,7 @@ from pathlib import Path
 import torch
 from omegaconf import OmegaConf
 
+from ..atomic import write_text
 from ..data.fetch import DataError
 from ..inputs import UserError, existing_file
 from ..registry import config_packages, get_task, load_object
@@ -34,17 +35,68 @@ EXPECTED = (UserError, DataError, FileNotFoundError, ValueError)
 
 
 def friendly(fn):
-    """Turn the errors a user can fix into `error: …` on stderr and exit code 2, never a deep traceback."""
+    """The one place where errors a user can fix become `error: …` (one line, on stderr) and exit code 2, never
+    a deep traceback. In a multirun the error is re-raised after its line, so that Hydra's sweeper records the
+    job as failed and goes on to the next one. RNNSUITE_TRACEBACK=1 shows the traceback instead."""
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):
         try:
             return fn(*args, **kwargs)
-        except EXPECTED as e:
-            if os.environ.get("RNNSUITE_TRACEBACK"):
+        except Exception as e:
+            cause = user_error(e)
+            if cause is None or os.environ.get("RNNSUITE_TRACEBACK"):
                 raise
-            print(f"error: {e}", file=sys.stderr)
+            print(f"error: {one_line(cause)}", file=sys.stderr)
+            if in_multirun():
+                raise
             sys.exit(2)
     return wrapper
+
+
+def one_line(e):
+    """An exception as one line of text: its first non-empty line, or its type when it has no message."""
+    lines = [line.strip() for line in str(e).splitlines() if line.strip()]
+    return lines[0][:500] if lines else type(e).__name__
+
+
+def user_error(e):
+    """The error a user can fix behind `e` (also when Hydra's instantiate wraps it), or None for a bug."""
+    from hydra.errors import InstantiationException
+    while isinstance(e, InstantiationException) and e.__cause__ is not None:
+        cause = e.__cause__
+        if isinstance(cause, TypeError) and "argument" in str(cause):
+            # a config key the class does not take (+model.foo=1) or a required one missing
+            return UserError(f"{one_line(e).split(':')[0]}: {one_line(cause)}")
+        e = cause
+    return e if isinstance(e, EXPECTED) else None
+
+
+def in_multirun():
+    from hydra.core.hydra_config import HydraConfig
+    from hydra.types import RunMode
+    return HydraConfig.initialized() and HydraConfig.get().mode == RunMode.MULTIRUN
+
+
+def hydra_error_line(e):
+    """One line for an error Hydra raises before the job runs: an unknown config key, a config option that does
+    not exist, an override it cannot parse."""
+    lines = [line.strip() for line in str(e).splitlines() if line.strip()]
+    text = " ".join(lines)
+    if key := re.search(r"Could not override '([^']+)'", text):
+        return (f"unknown config key {key.group(1)!r} (check its spelling; +{key.group(1)}=... adds a key, which "
+                "the class it configures must then accept)")
+    if missing := re.search(r"Could not find '([^']+)'", text):
+        group = missing.group(1).rsplit("/", 1)[0]
+        start = text.find(f"Available options in '{group}':")
+        options = text[start:].split(":", 1)[1].split("Config search path")[0].split() if start >= 0 else []
+        listed = f"; the {group} options are {', '.join(options)}" if options else ""
+        return f"no config {missing.group(1)!r}{listed}"
+    override = getattr(e, "override", None)
+    head = lines[0] if lines else type(e).__name__
+    if override:
+        return f"cannot parse the override {override!r}: {head}"
+    cause = one_line(e.__cause__) if e.__cause__ is not None else ""
+    return f"{head} ({cause})" if cause else head
 
 
 def setup_env(cfg):
@@ -74,46 +126,102 @@ def build_callbacks(cfg, has_logger):
     out = []
     for name, ccfg in (cfg.get("callbacks") or {}).items():
         if ccfg is None or (name == "lr_monitor" and not has_logger) \
-                or (name == "rich_progress_bar" and not cfg.trainer.get("enable_progress_bar", True)):
+                or (name == "rich_progress_bar" and not cfg.trainer.get("enable_progress_bar", True)) \
+                or (name == "last_every_n_steps" and not ccfg.get("every_n_train_steps")):
             continue
         out.append(instantiate(ccfg))
     return out
 
 
-def load_checkpoint(path, task, map_location="cpu"):
-    """Load a task model from a checkpoint (weights_only), refusing one from another task."""
+def read_checkpoint(path, task):
+    """A checkpoint file of `task` as its plain dict, loaded with `weights_only=True` (a pickle that would run code
+    is refused unread). Every way it can be wrong is one `UserError` naming the file: missing, empty, truncated,
+    not a checkpoint, not this suite's, of an older format, of another task, or naming a model class outside the
+    task's own package (checked before anything is imported)."""
+    import pickle
     if not path:
         raise UserError(f"no checkpoint given: pass ckpt=PATH (a .ckpt written by `rnn-train task={task}`)")
     p = existing_file(path, "checkpoint")
+    if p.stat().st_size == 0:
+        raise UserError(f"checkpoint {path} is an empty file (0 bytes)")
     try:
-        raw = torch.load(p, map_location=map_location, weights_only=True)
+        raw = torch.load(p, map_location="cpu", weights_only=True)
+    except pickle.UnpicklingError as e:
+        if "weights_only" in str(e) or "Weights only" in str(e):
+            raise UserError(f"checkpoint {path} holds Python objects other than weights and plain data; refused "
+                            "unread (it could run code)") from None
+        raise UserError(f"cannot read checkpoint {path}: {one_line(e)}") from None
     except Exception as e:  # a truncated or foreign file: say so in one line
-        raise UserError(f"cannot read checkpoint {path}: {type(e).__name__}: {str(e).splitlines()[0][:200]}") from None
+        raise UserError(f"cannot read checkpoint {path} (truncated, or not a PyTorch checkpoint): "
+                        f"{type(e).__name__}: {one_line(e)[:200]}") from None
     info = raw.get("rnnsuite") if isinstance(raw, dict) else None
-    if not info:
-        raise UserError(f"{path} is not an rnnsuite checkpoint")
+    if not isinstance(info, dict) or "task" not in info:
+        raise UserError(f"{path} is not an rnnsuite checkpoint (no task tag): use a .ckpt written by `rnn-train`")
     if info.get("format") != CHECKPOINT_FORMAT:
         raise UserError(f"{path} was written by an older rnnsuite (checkpoint format {info.get('format', 1)}, "
                         f"this version reads {CHECKPOINT_FORMAT}); retrain it with `rnn-train task={info['task']}`")
     if info["task"] != task:
         raise UserError(f"checkpoint {path} is from task {info['task']!r}, not {task!r}; "
                         f"use task={info['task']} or a {task} checkpoint")
-    get_task(task)  # a registered task
+    package = get_task(task).package
+    cls = str(info.get("class", ""))
+    if not package or not cls.startswith(package + "."):
+        raise UserError(f"checkpoint {path} names the model class {cls!r}, which is not in the {task} task's package "
+                        f"{package!r}; refused without importing it")
+    return raw
+
+
+def load_checkpoint(path, task, map_location="cpu"):
+    """Load a task model from a checkpoint (`read_checkpoint`'s checks first, weights_only throughout)."""
+    from ..training import TaskModule
+    info = read_checkpoint(path, task)["rnnsuite"]
     try:
         cls = load_object(info["class"])
     except (ImportError, AttributeError):
         raise UserError(f"{path} was written by a model class this version does not have ({info['class']}); "
                         f"retrain it with `rnn-train task={task}`") from None
-    model = cls.load_from_checkpoint(p, map_location=map_location, weights_only=True)
+    if not (isinstance(cls, type) and issubclass(cls, TaskModule)):
+        raise UserError(f"checkpoint {path} names {info['class']}, which is not a model class")
+    model = cls.load_from_checkpoint(path, map_location=map_location, weights_only=True)
     model.eval()
     return model
 
 
+def check_resume(saved, model, dims):
+    """`resume=`: the checkpoint's model must have this run's settings (the optimiser's and the monitor's may
+    change). `saved` is the checkpoint read by `read_checkpoint`; `dims` what the model learnt from the data."""
+    hparams = saved.get("hyper_parameters") or {}
+    for key, value in model.hparams.items():
+        if key in ("optim", "monitor") or key not in hparams or hparams[key] == value:
+            continue
+        name = f"the data's {key}" if key in dims else (key if key == "cell" else f"model.{key}")
+        raise UserError(f"the resume checkpoint was trained with {name}={hparams[key]!r}, this run has {value!r}: "
+                        "resume with the settings it was trained with")
+
+
+# Options checked before anything is built, wherever they appear under model. or data.: sizes and counts must be
+# whole numbers >= 1, dropout rates and split fractions must lie in [0, 1).
+POSITIVE = re.compile(r"(.*_size|.*_dim|num_layers|.*_len|lookback|horizon|k[12]|n_(train|val|test|refs)|season|"
+                      r"head_hidden|.*_stride|max_.*|windows_per_epoch|fixture_size)")
+FRACTION = re.compile(r"(.*dropout.*|.*_frac)")
+
+
+def check_options(cfg, sections=("model", "data")):
+    """A `UserError` naming the first option of `sections` outside its range."""
+    for section in sections:
+        node = cfg.get(section) or {}
+        for key, value in node.items():
+            if isinstance(value, bool) or not isinstance(value, (int, float)):
+                continue
+            name = f"{section}.{key}"
+            if POSITIVE.fullmatch(key) and (value < 1 or value != int(value)):
+                raise UserError(f"{name} must be a whole number >= 1, got {value}")
+            if FRACTION.fullmatch(key) and not 0 <= value < 1:
+                raise UserError(f"{name} must be in [0, 1), got {value}")
+
+
 def write_json(path, obj):
-    path = Path(path)
-    tmp = path.with_suffix(".json.part")
-    tmp.write_text(json.dumps(obj, indent=2, default=float))
-    os.replace(tmp, path)
+    write_text(path, json.dumps(obj, indent=2, default=float))
 
 
 def test_metrics(out):
@@ -127,7 +235,7 @@ def report(model, dm, run_dir, head, test, baselines, num_examples, images=None)
     extra = model.extra_results(dm, run_dir)
     images = {**extra.pop("images", {}), **(images or {})}
     examples = model.examples(dm, n=num_examples)
-    (run_dir / "predictions.txt").write_text("\n".join(examples) + "\n")
+    write_text(run_dir / "predictions.txt", "\n".join(examples) + "\n")
     results = {**head, "test": test, "baselines": baselines, "splits": dm.split_summary(), **extra,
                "images": {k: str(v) for k, v in images.items()}}
     write_json(run_dir / "results.json", results)
@@ -197,10 +305,23 @@ def rename_deprecated(args):
 
 
 def cli_main(hydra_main):
-    """What every Hydra console script does first: the config's resolvers, the deprecated names."""
+    """What every Hydra console script does: register the config's resolvers, rewrite deprecated names, and turn
+    Hydra's own errors (an unknown config key, a config option that does not exist, an override it cannot
+    parse: all found before the job starts) into one `error:` line and exit code 2, like the job's own errors.
+    HYDRA_FULL_ERROR=1 or RNNSUITE_TRACEBACK=1 keep Hydra's full report."""
+    from hydra.errors import ConfigCompositionException, OverrideParseException
     register_resolvers()
     sys.argv[1:] = rename_deprecated(sys.argv[1:])
-    hydra_main()
+    if os.environ.get("HYDRA_FULL_ERROR") or os.environ.get("RNNSUITE_TRACEBACK"):
+        return hydra_main()
+    os.environ["HYDRA_FULL_ERROR"] = "1"  # Hydra raises its errors to us instead of printing them in many lines
+    try:
+        hydra_main()
+    except (ConfigCompositionException, OverrideParseException) as e:
+        print(f"error: {hydra_error_line(e)}", file=sys.stderr)
+        sys.exit(2)
+    finally:
+        os.environ.pop("HYDRA_FULL_ERROR", None)
 
 
 def register_resolvers():

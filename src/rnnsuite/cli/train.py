@@ -1,5 +1,6 @@
 """`rnn-train task=X cell=Y ...`: fit, test the best checkpoint, write results.json and plots, print metrics
-next to the baselines. `-m` sweeps (basic or Optuna sweeper)."""
+next to the baselines. `-m` sweeps (basic or Optuna sweeper). `resume=<run>/checkpoints/last.ckpt` continues a
+run that was stopped or killed, in the same data order."""
 import time
 from pathlib import Path
 
@@ -8,10 +9,11 @@ import pytorch_lightning as pl
 from hydra.utils import instantiate
 from omegaconf import OmegaConf
 
+from ..atomic import write_text
 from ..plots import learning_curves
 from ..training.precision import resolve_trainer_precision
-from .common import (CONF, build_callbacks, build_loggers, cli_main, friendly, log_images, plain, report,
-                     setup_env, test_metrics)
+from .common import (CONF, build_callbacks, build_loggers, check_options, check_resume, cli_main, friendly,
+                     log_images, plain, read_checkpoint, report, setup_env, test_metrics)
 
 
 def build(cfg):
@@ -22,31 +24,46 @@ def build(cfg):
     model = instantiate(cfg.model, _convert_="all", cell=plain(cfg.cell), optim=plain(cfg.optim),
                         monitor=plain(cfg.monitor), **dm.model_dims())
     model.set_data_state(dm.state())
+    model.data_config = plain(cfg.data)  # rnn-eval rebuilds the test split from it
     return dm, model
 
 
 @friendly
 def train(cfg):
     setup_env(cfg)
+    check_options(cfg)
+    resume = read_checkpoint(cfg.resume, cfg.task.name) if cfg.get("resume") else None
     run_dir = Path(cfg.paths.output_dir)
     run_dir.mkdir(parents=True, exist_ok=True)
     precision = resolve_trainer_precision(cfg)  # trainer.precision=auto -> what this hardware runs natively
-    (run_dir / "config.yaml").write_text(OmegaConf.to_yaml(cfg, resolve=True))
+    write_text(run_dir / "config.yaml", OmegaConf.to_yaml(cfg, resolve=True))
     pl.seed_everything(cfg.seed, workers=True)
     started = time.time()
     dm, model = build(cfg)
+    if resume is not None:
+        check_resume(resume, model, dm.model_dims())
+        del resume
     loggers = build_loggers(cfg)
     trainer = instantiate(cfg.trainer, logger=loggers or False, callbacks=build_callbacks(cfg, bool(loggers)))
-    trainer.fit(model, datamodule=dm, ckpt_path=cfg.get("resume"))
+    trainer.fit(model, datamodule=dm, ckpt_path=cfg.get("resume"), weights_only=True)
     ckpt_cb = trainer.checkpoint_callback
     best = ckpt_cb.best_model_path if ckpt_cb is not None and ckpt_cb.best_model_path else None
-    test = test_metrics(trainer.test(model, datamodule=dm, ckpt_path=best or None, verbose=False)[0])
+    test = test_metrics(trainer.test(model, datamodule=dm, ckpt_path=best or None, verbose=False,
+                                     weights_only=True)[0])
+    by_rank = [test]
+    if trainer.world_size > 1:  # each process's (synced) test metrics, to show that they agree
+        import torch.distributed as dist
+        by_rank = [None] * trainer.world_size
+        dist.all_gather_object(by_rank, test)
     if trainer.global_rank != 0:
         return test
     baselines = dm.baselines() if cfg.get("baselines", True) else {}
     curves = learning_curves(run_dir / "csv" / "metrics.csv", run_dir / "learning_curves.png", cfg.monitor.metric)
     head = {"task": cfg.task.name, "cell": cfg.cell.type, "seed": cfg.seed, "precision": precision,
-            "best_checkpoint": best, "run_dir": str(run_dir), "minutes": round((time.time() - started) / 60, 2)}
+            "best_checkpoint": best, "run_dir": str(run_dir), "minutes": round((time.time() - started) / 60, 2),
+            "processes": trainer.world_size}
+    if trainer.world_size > 1:
+        head["test_by_process"] = by_rank  # each process's synced test metrics: under DDP they must agree
     results = report(model, dm, run_dir, head, test, baselines, cfg.get("num_examples", 5),
                      images={"learning_curves": curves} if curves else None)
     log_images(loggers, results["images"])

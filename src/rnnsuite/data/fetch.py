@@ -2,16 +2,16 @@
 
 A fetch that breaks halfway leaves only a temporary file, never a file that a later run trusts.
 """
-import contextlib
 import hashlib
 import os
 import shutil
 import subprocess
 import sys
 import tarfile
-import tempfile
 import zipfile
 from pathlib import Path
+
+from ..atomic import atomic_path  # noqa: F401  (the one atomic writer; fetchers and caches use it from here)
 
 
 class DataError(RuntimeError):
@@ -29,21 +29,6 @@ def sha256(path, chunk=1 << 20):
         while block := f.read(chunk):
             h.update(block)
     return h.hexdigest()
-
-
-@contextlib.contextmanager
-def atomic_path(final):
-    """Yield a temporary path beside `final`; it replaces `final` only if the block succeeds."""
-    final = Path(final)
-    final.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{final.name}.", suffix=".part", dir=final.parent)
-    os.close(fd)
-    try:
-        yield Path(tmp)
-        os.replace(tmp, final)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
 
 
 def verify(path, expected):

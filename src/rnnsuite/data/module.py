@@ -13,9 +13,11 @@ examples need), `self.datasets` ({"train", "val", "test"}) and, when `self._stat
 on the train split only.
 """
 import functools
+import os
 
 import pytorch_lightning as pl
 import torch
+from torch.utils.data import DistributedSampler
 
 from .fetch import DataError
 from .registry import all_sources, get_source
@@ -92,12 +94,29 @@ class TaskDataModule(pl.LightningDataModule):
         """How a split's examples become a batch (by default torch's own collation)."""
         return torch.utils.data.default_collate(batch)
 
+    def processes(self):
+        """(this process's rank, the number of processes): (0, 1) outside a distributed run."""
+        trainer = self.trainer
+        return (trainer.global_rank, trainer.world_size) if trainer is not None else (0, 1)
+
     def loader(self, split):
-        collate = functools.partial(self.collate, split=split)
-        batch_size = self.batch_size if split == "train" else (self.eval_batch_size or self.batch_size)
-        return torch.utils.data.DataLoader(self.dataset(split), batch_size=batch_size, shuffle=split == "train",
-                                           collate_fn=collate, num_workers=self.num_workers,
-                                           persistent_workers=self.num_workers > 0)
+        """Training: shuffled in an order fixed by the seed and the epoch, resumable mid-epoch (`ResumableLoader`).
+        Val / test: in order; under DDP each process reads its own part, every example exactly once (no padding
+        repeats), so the synced metrics equal one process's."""
+        from pytorch_lightning.overrides.distributed import UnrepeatedDistributedSampler
+        ds = self.dataset(split)
+        rank, world = self.processes()
+        if split == "train":  # shuffled by the training seed (seed_everything exports it) and the epoch
+            seed = int(os.environ.get("PL_GLOBAL_SEED", self.seed))
+            sampler = ResumableSampler(ds, shuffle=True, seed=seed, rank=rank, world=world)
+        else:
+            sampler = UnrepeatedDistributedSampler(ds, num_replicas=world, rank=rank, shuffle=False) \
+                if world > 1 else None
+        return ResumableLoader(ds, batch_size=self.batch_size if split == "train" else (self.eval_batch_size or
+                                                                                        self.batch_size),
+                               sampler=sampler, collate_fn=functools.partial(self.collate, split=split),
+                               num_workers=self.num_workers, persistent_workers=self.num_workers > 0,
+                               generator=torch.Generator().manual_seed(self.seed))
 
     def train_dataloader(self):
         return self.loader("train")
@@ -107,3 +126,54 @@ class TaskDataModule(pl.LightningDataModule):
 
     def test_dataloader(self):
         return self.loader("test")
+
+
+class ResumableSampler(DistributedSampler):
+    """The training order: torch's `DistributedSampler` (a permutation fixed by seed and epoch, this process's
+    share of it; one process has all of it) that can also start an epoch part-way, for a run resumed from a
+    checkpoint written mid-epoch (`resume_after`)."""
+
+    def __init__(self, dataset, shuffle=True, seed=0, rank=0, world=1):
+        super().__init__(dataset, num_replicas=world, rank=rank, shuffle=shuffle, seed=seed)
+        self.skip = None  # (epoch, number of indices) to leave out once
+
+    def resume_after(self, epoch, n):
+        self.skip = (epoch, n)
+
+    def __iter__(self):
+        indices = list(super().__iter__())
+        if self.skip is not None and self.skip[0] == self.epoch and self.skip[1] < len(indices):
+            indices = indices[self.skip[1]:]
+        self.skip = None
+        return iter(indices)
+
+
+class ResumableLoader(torch.utils.data.DataLoader):
+    """A DataLoader whose position Lightning keeps in each checkpoint (through `state_dict` / `load_state_dict`):
+    the epoch and the batches it has handed out in it. A run resumed from a checkpoint written mid-epoch reads on
+    from the next batch in the same order. The sampler (`ResumableSampler`) or an iterable dataset with
+    `resume_after(epoch, n)` skips what was read. Lightning fetches no batch ahead when a loader has a length,
+    so at a checkpoint the count is exactly the batches trained on."""
+
+    def __iter__(self):
+        self.read = 0
+        if getattr(self, "resume_at", None) is not None:
+            epoch, read = self.resume_at
+            self.resume_at = None
+            if epoch == self._epoch() and read < len(self):
+                self.read = read
+        for batch in super().__iter__():
+            self.read += 1
+            yield batch
+
+    def _epoch(self):
+        return getattr(self.sampler, "epoch", getattr(self.dataset, "epoch", 0))
+
+    def state_dict(self):
+        return {"epoch": self._epoch(), "batches": getattr(self, "read", 0)}
+
+    def load_state_dict(self, state):
+        epoch, read = int(state["epoch"]), int(state["batches"])
+        self.resume_at = (epoch, read)
+        target = self.dataset if isinstance(self.dataset, torch.utils.data.IterableDataset) else self.sampler
+        target.resume_after(epoch, read if self.batch_size is None else read * self.batch_size)

@@ -7,7 +7,9 @@ scalers) kept in the checkpoint but out of the hyperparameters, the task tag wri
 and the hooks the CLI calls for results and human-readable examples.
 """
 import math
+import random
 
+import numpy as np
 import pytorch_lightning as pl
 import torch
 from pytorch_lightning.callbacks import Timer
@@ -27,6 +29,24 @@ def budget_cosine(step, warmup, total, time_used=0.0):
     return 0.5 * (1 + math.cos(math.pi * min(1.0, done)))
 
 
+def rng_state():
+    """The random generators' states (torch, CUDA, NumPy, Python) as plain data a weights_only load accepts."""
+    kind, keys, pos, has_gauss, gauss = np.random.get_state()
+    return {"torch": torch.get_rng_state(), "numpy": [kind, keys.tolist(), pos, has_gauss, gauss],
+            "python": random.getstate(),
+            "cuda": torch.cuda.get_rng_state_all() if torch.cuda.is_available() else []}
+
+
+def set_rng_state(state):
+    torch.set_rng_state(state["torch"])
+    kind, keys, pos, has_gauss, gauss = state["numpy"]
+    np.random.set_state((kind, np.array(keys, dtype=np.uint32), pos, has_gauss, gauss))
+    version, internal, gauss_next = state["python"]
+    random.setstate((version, tuple(internal), gauss_next))
+    if state["cuda"] and torch.cuda.is_available() and len(state["cuda"]) == torch.cuda.device_count():
+        torch.cuda.set_rng_state_all(state["cuda"])
+
+
 # Bumped when parameter names or the checkpoint's contents change: an older checkpoint gets a clear error.
 CHECKPOINT_FORMAT = 2
 
@@ -39,6 +59,8 @@ class TaskModule(pl.LightningModule):
         self.optim_cfg = dict(optim or {"name": "adamw", "lr": 1e-3})
         self.monitor = dict(monitor or {"metric": "val/loss", "mode": "min"})
         self.data_state = {}
+        self.data_config = None  # the DataModule's config (set by rnn-train, kept in the checkpoint for rnn-eval)
+        self._rng_to_restore = None
 
     # ------------------------------------------------------------------ data state
     def set_data_state(self, state):
@@ -113,14 +135,26 @@ class TaskModule(pl.LightningModule):
                      prog_bar=prog_bar and k in ("loss", "acc"), on_step=split == "train" and k == "loss",
                      on_epoch=True, **({} if metric else {"sync_dist": distributed}))
 
-    # ------------------------------------------------------------------ checkpoint identity
+    # ------------------------------------------------------------------ checkpoint identity and resuming
     def on_save_checkpoint(self, checkpoint):
         checkpoint["rnnsuite"] = {"task": self.task_name, "format": CHECKPOINT_FORMAT,
-                                  "class": f"{type(self).__module__}.{type(self).__qualname__}"}
+                                  "class": f"{type(self).__module__}.{type(self).__qualname__}",
+                                  "data": self.data_config}
         checkpoint["data_state"] = self.data_state
+        checkpoint["rng_state"] = rng_state()
 
     def on_load_checkpoint(self, checkpoint):
         self.set_data_state(checkpoint.get("data_state"))
+        self.data_config = (checkpoint.get("rnnsuite") or {}).get("data")
+        self._rng_to_restore = checkpoint.get("rng_state")
+
+    def on_train_start(self):
+        # A resumed run draws the same random numbers (dropout, sampling, augmentation) from here on as the run it
+        # continues did after its checkpoint. Restored only now: Lightning's set-up after loading the checkpoint
+        # must not shift them.
+        if self._rng_to_restore is not None:
+            set_rng_state(self._rng_to_restore)
+            self._rng_to_restore = None
 
     # ------------------------------------------------------------------ hooks for the CLI
     def examples(self, datamodule, n=5):

@@ -1,0 +1,63 @@
+"""Every registered task, on its fixture: a run killed with SIGKILL in the middle of an epoch and resumed from
+its last.ckpt ends with exactly the results of an uninterrupted run, and the same seed and config run twice give
+the same results.json (apart from times and paths). The uninterrupted reference of both is the session's shared
+fixture run (`fixture_run`), so each test adds one run of its own."""
+import json
+import os
+import signal
+import subprocess
+import time
+
+import pytest
+
+from rnnsuite.registry import all_tasks
+from tests.conftest import BIN, FAST, ROOT, train_on_fixture
+
+EACH_TASK = [pytest.param(name, marks=pytest.mark.xdist_group(name)) for name in all_tasks()]
+# what may differ between two runs of one config: wall-clock time and where the run was written
+VOLATILE = {"minutes", "run_dir", "best_checkpoint", "images"}
+
+
+def results(run):
+    return {k: v for k, v in json.loads((run / "results.json").read_text()).items() if k not in VOLATILE}
+
+
+@pytest.mark.parametrize("task", EACH_TASK)
+def test_same_seed_and_config_give_the_same_results(task, fixture_run, fixture_data_dir, tmp_path):
+    reference = fixture_run(task)
+    again = train_on_fixture(task, tmp_path, data_dir=fixture_data_dir)
+    assert again.returncode == 0, again.stderr[-3000:]
+    assert results(tmp_path) == results(reference)
+
+
+@pytest.mark.parametrize("task", EACH_TASK)
+def test_resume_after_sigkill_mid_epoch_ends_like_an_uninterrupted_run(task, fixture_run, fixture_data_dir,
+                                                                       tmp_path):
+    """last.ckpt every 2 steps; the run is killed (SIGKILL) after step 2 of its first epoch, then resumed."""
+    reference = fixture_run(task)
+    every = "callbacks.last_every_n_steps.every_n_train_steps=2"
+    marker = tmp_path / "at_step_2"
+    args = [f"task={task}", *all_tasks()[task].fixture, "trainer.max_epochs=1", *FAST, every,
+            "+callbacks.kill_point._target_=tests.kill_point.WaitAfterStep", "+callbacks.kill_point.step=2",
+            f"+callbacks.kill_point.marker={marker}", f"hydra.run.dir={tmp_path}"]
+    env = {**os.environ, "WANDB_MODE": "disabled", "RNNSUITE_DATA_DIR": str(fixture_data_dir),
+           "PYTHONPATH": str(ROOT)}
+    proc = subprocess.Popen([str(BIN / "rnn-train"), *args], cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.time() + 600
+        while not marker.exists() and proc.poll() is None and time.time() < deadline:
+            time.sleep(0.2)
+        assert marker.exists(), f"the run ended before step 2: {proc.stderr.read()[-3000:]}"
+        proc.send_signal(signal.SIGKILL)
+    finally:
+        proc.kill()
+        proc.communicate()
+    epoch, batch = map(int, marker.read_text().split())
+    assert (epoch, batch) == (0, 2), "killed in the middle of the first epoch, after its second batch"
+    assert not (tmp_path / "results.json").exists()
+
+    resumed = train_on_fixture(task, tmp_path, every, f"resume={tmp_path / 'checkpoints' / 'last.ckpt'}",
+                               data_dir=fixture_data_dir)
+    assert resumed.returncode == 0, resumed.stderr[-3000:]
+    assert results(tmp_path) == results(reference)
