@@ -58,11 +58,10 @@ def bad(tmp_path_factory):
     rows = series_rows().splitlines(keepends=True)
     files = {
         "malformed.csv": CSV_HEAD + "".join(rows[:10]) + "2024-01-01 05:00,4.1,18,1,7,7\n" + "".join(rows[11:]),
-        "truncated.csv": CSV_HEAD + "".join(rows[:200]) + rows[200][:14],
+        "truncated.csv": CSV_HEAD + "".join(rows[:200]) + rows[200][:20],
         "empty.csv": "",
         "header_only.csv": CSV_HEAD,
-        "nan.csv": CSV_HEAD + "".join(rows[:50]) + rows[50].replace(",4.", ",NaN,").split(",NaN,")[0]
-        + ",NaN,18,1\n" + "".join(rows[51:]),
+        "nan.csv": CSV_HEAD + "".join(rows[:50]) + rows[50].split(",")[0] + ",NaN,18,1\n" + "".join(rows[51:]),
         "inf.csv": CSV_HEAD + "".join(rows[:60]) + rows[60].split(",")[0] + ",inf,18,1\n" + "".join(rows[61:]),
         "neginf.csv": CSV_HEAD + "".join(rows[:70]) + rows[70].split(",")[0] + ",-inf,18,1\n" + "".join(rows[71:]),
         "gap.csv": CSV_HEAD + "".join(rows[:100]) + "".join(rows[103:]),
@@ -83,6 +82,8 @@ def bad(tmp_path_factory):
     (d / "latin1.txt").write_bytes("caf\xe9 cr\xe8me br\xfbl\xe9e\n".encode("latin-1"))
     (d / "corrupt.png").write_bytes(b"\x89PNG\r\n\x1a\n" + b"\x00garbage" * 40)
     (d / "bomb.png").write_bytes(png_header(40_000, 40_000))
+    from PIL import Image
+    Image.new("L", (20, 20)).save(d / "ok.png")
     # checkpoints: a foreign torch file, a truncated one, and one per task of each kind
     torch.save({"weights": torch.zeros(3)}, d / "foreign.ckpt")
     buf = io.BytesIO()
@@ -124,7 +125,7 @@ CONFIG_CASES = {  # entry -> cases every task gets
         ("dropout_above_1", ["model.dropout=1.5"], "model.dropout must be in [0, 1), got 1.5"),
         ("negative_batch", ["data.batch_size=-1"], "data.batch_size must be a whole number >= 1, got -1"),
     ],
-    "eval": [("unknown_key", ["ckpt={ckpt}", "beam=3x"], "unknown config key 'beam'"),
+    "eval": [("unknown_key", ["ckpt={ckpt}", "beem=3"], "unknown config key 'beem'"),
              ("unparsable", ["ckpt={ckpt}", "data.seed=[1"], "cannot parse the override 'data.seed=[1'")],
     "predict": [("unknown_key", ["ckpt={ckpt}", "lenght=5"], "unknown config key 'lenght'")],
 }
@@ -133,7 +134,7 @@ TASK_CASES = {
     "forecasting": {
         "predict": [(f"csv_{name}", [f"csv={{bad}}/{name}.csv", "out={out}/forecast.csv"], expect) for name, expect in [
             ("malformed", "cannot read {bad}/malformed.csv as CSV"),
-            ("truncated", "truncated.csv line 202: column 'Demand'"),
+            ("truncated", "truncated.csv line 202: column 'Temperature' has 1 missing"),
             ("empty", "cannot read {bad}/empty.csv as CSV"),
             ("header_only", "header_only.csv has no rows"),
             ("nan", "nan.csv line 52: column 'Demand' has 1 missing or infinite value"),
@@ -142,8 +143,8 @@ TASK_CASES = {
             ("latin1", "cannot read {bad}/latin1.csv as CSV"),
             ("gap", "gap.csv line 102: gap in the time index"),
         ]] + [("csv_missing", ["csv={bad}/nowhere.csv"], "CSV file not found: {bad}/nowhere.csv")],
-        "train": [(f"csv_{name}", ["data=csv", f"data.path={{bad}}/{name}.csv", "data.lookback=24", "data.horizon=12",
-                                   "data.season=48", "data.seasons={day:48}"], expect) for name, expect in [
+        "train": [(f"csv_{name}", ["data=csv", f"data.path={{bad}}/{name}.csv", "data.target=Demand"], expect)
+                  for name, expect in [
             ("malformed", "cannot read {bad}/malformed.csv as CSV"),
             ("empty", "cannot read {bad}/empty.csv as CSV"),
             ("header_only", "header_only.csv has no rows"),
@@ -212,7 +213,7 @@ TASK_CASES = {
                     ("image_not_an_image", ["image={bad}/notimage.png"], "notimage.png is not an image file"),
                     ("image_decompression_bomb", ["image={bad}/bomb.png"], "bomb.png is too large to decode"),
                     ("image_missing", ["image={bad}/nowhere.png"], "image not found: {bad}/nowhere.png"),
-                    ("beam_zero", ["image={bad}/zero.png", "beam_size=0"], "zero.png is an empty file")],
+                    ("beam_zero", ["image={bad}/ok.png", "beam_size=0"], "beam_size must be >= 1, got 0")],
     },
 }
 DATA_CASES = [  # rnn-data: argv, expected
@@ -271,8 +272,10 @@ def test_bad_input_gets_one_clear_line(entry, task, overrides, expect, bad, tmp_
     if any("{ckpt}" in o for o in overrides):
         fill["ckpt"] = fixture_run(task) / "checkpoints" / "best.ckpt"
     args = [o.format(**fill) for o in overrides]
-    if entry != "data":
-        fixture = [o for o in all_tasks()[task].fixture if entry == "train" or o.startswith("data")]
+    if entry != "data":  # the task's fixture, less what the case sets itself
+        keys = {a.lstrip("+").split("=")[0] for a in args}
+        fixture = [o for o in all_tasks()[task].fixture if o.split("=")[0] not in keys
+                   and not ("data" in keys and o.startswith("data.")) and (entry == "train" or o.startswith("data"))]
         run = tmp_path / "run"
         args = [f"task={task}", *fixture, *args, "logger=csv", "callbacks=quiet", "trainer.max_epochs=1",
                 f"hydra.run.dir={run}", *QUIET] if entry == "train" else \

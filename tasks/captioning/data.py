@@ -140,9 +140,11 @@ def read_image(path, channels, size):
             raise DataError(f"{path} is corrupt or truncated: PIL cannot identify it") from None
         raise DataError(f"{path} is not an image file PIL can read") from None
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as e:
-        # its header claims more pixels than any image this task reads: decoding it would exhaust memory
-        raise DataError(f"{path} is too large to decode safely ({str(e).split('pixels')[0].strip()} pixels; "
-                        f"the limit is {Image.MAX_IMAGE_PIXELS:,}): resize it first") from None
+        # its header claims more pixels than decoding could hold in memory
+        pixels = re.search(r"\((\d+) pixels\)", str(e))
+        size = f"{int(pixels.group(1)):,} pixels" if pixels else "its size"
+        raise DataError(f"{path} is too large to decode safely: {size}, over the limit of "
+                        f"{Image.MAX_IMAGE_PIXELS:,}; resize it first") from None
     except (OSError, SyntaxError, ValueError) as e:
         raise DataError(f"{path} is corrupt or truncated: {str(e).splitlines()[0][:120]}") from None
     arr = arr[None] if arr.ndim == 2 else arr.transpose(2, 0, 1)

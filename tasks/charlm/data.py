@@ -185,8 +185,10 @@ class StreamWindows(torch.utils.data.IterableDataset):
             self.cursor = 0
         count, self.remaining = self.remaining or self.per_epoch, None
         for _ in range(count):
-            yield self.window(self.cursor)
-            self.cursor = (self.cursor + 1) % self.num_windows
+            # the cursor moves on before the window is handed out: a checkpoint written after training on it
+            # (Lightning saves mid-epoch ones at the end of a step) then records the next window to read
+            i, self.cursor = self.cursor, (self.cursor + 1) % self.num_windows
+            yield self.window(i)
 
 
 class CharLMDataModule(TaskDataModule):

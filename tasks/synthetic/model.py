@@ -35,8 +35,19 @@ class AddingModel(TaskModule):
                                       lambda h: F.mse_loss(self.head(h).squeeze(-1), y.to(self.device)))
 
     def on_fit_start(self):
-        x, y = self.trainer.datamodule.splits["val"]
-        self.grad_curves["at initialisation"] = self.grad_norms(x[:256], y[:256])
+        if "at initialisation" not in self.grad_curves:  # a resumed run has it from its checkpoint
+            x, y = self.trainer.datamodule.splits["val"]
+            self.grad_curves["at initialisation"] = self.grad_norms(x[:256], y[:256])
+
+    def on_save_checkpoint(self, checkpoint):
+        super().on_save_checkpoint(checkpoint)
+        if "at initialisation" in self.grad_curves:
+            checkpoint["grad_norm_at_initialisation"] = self.grad_curves["at initialisation"]
+
+    def on_load_checkpoint(self, checkpoint):
+        super().on_load_checkpoint(checkpoint)
+        if "grad_norm_at_initialisation" in checkpoint:
+            self.grad_curves["at initialisation"] = checkpoint["grad_norm_at_initialisation"]
 
     def extra_results(self, datamodule, run_dir):
         x, y = datamodule.splits["test"]

@@ -111,7 +111,16 @@ class Translator(TaskModule):
         self._hyps = {}
 
     def on_test_epoch_end(self):
-        """Each beam's hypotheses in test-row order, and sacrebleu's signatures, for the results and plots."""
+        """Each beam's hypotheses in test-row order, and sacrebleu's signatures, for the results and plots (under
+        DDP gathered from every process, which each decoded its own part of the test split)."""
+        if self.trainer.world_size > 1:
+            import torch.distributed as dist
+            parts = [None] * self.trainer.world_size
+            dist.all_gather_object(parts, self._hyps)
+            self._hyps = {}
+            for part in parts:
+                for beam, hyps in part.items():
+                    self._hyps.setdefault(beam, {}).update(hyps)
         self.test_outputs = {}
         for beam, hyps in sorted(self._hyps.items()):
             sfx = "" if beam == max(self._hyps) else f"_beam{beam}"

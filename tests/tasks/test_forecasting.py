@@ -77,8 +77,45 @@ def test_non_monotonic_timestamps(tmp_path):
 
 def test_gap_in_time_index(tmp_path):
     path = edited(tmp_path, lambda d: d.drop(index=[100, 101]))
-    with pytest.raises(DataError, match="line 102: gap in the time index.*every 30min"):
+    with pytest.raises(DataError, match="line 102: gap in the time index.*every 30min.*data.fill_gaps"):
         csv_dm(path).setup()
+
+
+def test_fill_gaps_adds_the_missing_steps_and_says_how_many(tmp_path, capsys):
+    """data.fill_gaps: the index is completed at its frequency and the added steps filled (interpolated: between
+    their neighbours; forward-filled: the last value before the gap); a timestamp off the grid stays an error."""
+    whole = synthetic_series(n_days=30)
+    path = edited(tmp_path, lambda d: d.drop(index=[100, 101, 102]))
+    dm = csv_dm(path, fill_gaps="interpolate")
+    dm.setup()
+    assert dm.filled == {"gaps": 3} and "added 3 missing time step(s)" in capsys.readouterr().err
+    assert len(dm.frame) == len(whole) and (dm.frame.index == pd.DatetimeIndex(whole["time"])).all()
+    d = dm.frame["Demand"].to_numpy()
+    assert d[101] == pytest.approx(d[99] + (d[103] - d[99]) / 2)  # a straight line across the gap
+    assert dm.frame["Demand"].drop(dm.frame.index[[100, 101, 102]]).to_numpy() == pytest.approx(
+        np.delete(whole["Demand"].to_numpy(), [100, 101, 102]))
+    ffill = csv_dm(path, fill_gaps="ffill")
+    ffill.setup()
+    assert (ffill.frame["Temperature"].to_numpy()[100:103] == whole["Temperature"][99]).all()
+
+    def off_grid(d):
+        d.loc[100, "time"] = str(pd.Timestamp(d.loc[100, "time"]) + pd.Timedelta("10min"))
+        return d.drop(index=[101])
+    with pytest.raises(DataError, match="line 101: gap in the time index.*off the 30min grid"):
+        csv_dm(edited(tmp_path, off_grid), fill_gaps="interpolate").setup()
+
+
+def test_infinite_values_are_missing_values(tmp_path, capsys):
+    def change(d):
+        d.loc[40, "Demand"], d.loc[41, "Demand"], d.loc[60, "Temperature"] = "inf", "-inf", "Infinity"
+        return d
+    path = edited(tmp_path, change)
+    with pytest.raises(DataError, match="line 42: column 'Demand' has 2 missing or infinite value"):
+        csv_dm(path).setup()
+    dm = csv_dm(path, fill_na="ffill")
+    dm.setup()
+    assert dm.filled == {"Demand": 2, "Temperature": 1} and np.isfinite(dm.frame.to_numpy()).all()
+    assert dm.frame["Demand"].iloc[40] == dm.frame["Demand"].iloc[39] == dm.frame["Demand"].iloc[41]
 
 
 def test_nan_refused_unless_config_fills_it_and_count_reported(tmp_path, capsys):
@@ -87,12 +124,12 @@ def test_nan_refused_unless_config_fills_it_and_count_reported(tmp_path, capsys)
         d.loc[50, "Temperature"] = "NaN"
         return d
     path = edited(tmp_path, change)
-    with pytest.raises(DataError, match="line 32: column 'Demand' has 3 missing value.*data.fill_na"):
+    with pytest.raises(DataError, match="line 32: column 'Demand' has 3 missing or infinite value.*data.fill_na"):
         csv_dm(path).setup()
     dm = csv_dm(path, fill_na="interpolate")
     dm.setup()
     assert dm.filled == {"Demand": 3, "Temperature": 1}
-    assert "filled 3 missing value(s) in 'Demand'" in capsys.readouterr().out
+    assert "filled 3 missing or infinite value(s) in 'Demand'" in capsys.readouterr().err
     assert not dm.frame.isna().any().any()
     # interpolation: the filled values lie between their neighbours
     d = dm.frame["Demand"].to_numpy()

@@ -66,7 +66,8 @@ def user_error(e):
         cause = e.__cause__
         if isinstance(cause, TypeError) and "argument" in str(cause):
             # a config key the class does not take (+model.foo=1) or a required one missing
-            return UserError(f"{one_line(e).split(':')[0]}: {one_line(cause)}")
+            key = re.search(r"full_key: (\S+)", str(e))
+            return UserError(f"{key.group(1) if key else 'config'}: {one_line(cause)}")
         e = cause
     return e if isinstance(e, EXPECTED) else None
 
@@ -82,7 +83,10 @@ def hydra_error_line(e):
     not exist, an override it cannot parse."""
     lines = [line.strip() for line in str(e).splitlines() if line.strip()]
     text = " ".join(lines)
+    cause = one_line(e.__cause__) if e.__cause__ is not None else ""
     if key := re.search(r"Could not override '([^']+)'", text):
+        if "not in struct" not in cause:
+            return f"cannot set {key.group(1)}: {cause or lines[0]}"
         return (f"unknown config key {key.group(1)!r} (check its spelling; +{key.group(1)}=... adds a key, which "
                 "the class it configures must then accept)")
     if missing := re.search(r"Could not find '([^']+)'", text):
@@ -95,7 +99,6 @@ def hydra_error_line(e):
     head = lines[0] if lines else type(e).__name__
     if override:
         return f"cannot parse the override {override!r}: {head}"
-    cause = one_line(e.__cause__) if e.__cause__ is not None else ""
     return f"{head} ({cause})" if cause else head
 
 
@@ -147,10 +150,10 @@ def read_checkpoint(path, task):
     try:
         raw = torch.load(p, map_location="cpu", weights_only=True)
     except pickle.UnpicklingError as e:
-        if "weights_only" in str(e) or "Weights only" in str(e):
+        if "Unsupported global" in str(e):  # a pickled object that is not plain data: it could run code
             raise UserError(f"checkpoint {path} holds Python objects other than weights and plain data; refused "
                             "unread (it could run code)") from None
-        raise UserError(f"cannot read checkpoint {path}: {one_line(e)}") from None
+        raise UserError(f"cannot read checkpoint {path} (truncated, or not a PyTorch checkpoint)") from None
     except Exception as e:  # a truncated or foreign file: say so in one line
         raise UserError(f"cannot read checkpoint {path} (truncated, or not a PyTorch checkpoint): "
                         f"{type(e).__name__}: {one_line(e)[:200]}") from None
