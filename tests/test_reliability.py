@@ -11,7 +11,7 @@ import time
 import pytest
 
 from rnnsuite.registry import all_tasks
-from tests.conftest import BIN, FAST, ROOT, train_on_fixture
+from tests.conftest import BIN, FAST, ROOT, compose, train_on_fixture
 
 EACH_TASK = [pytest.param(name, marks=pytest.mark.xdist_group(name)) for name in all_tasks()]
 
@@ -62,3 +62,26 @@ def test_resume_after_sigkill_mid_epoch_ends_like_an_uninterrupted_run(task, fix
                                data_dir=fixture_data_dir)
     assert resumed.returncode == 0, resumed.stderr[-3000:]
     assert results(tmp_path) == results(reference)
+
+
+def test_eval_uses_the_runs_data_config_and_the_configured_trainer(fixture_run, fixture_data_dir, tmp_path,
+                                                                   monkeypatch):
+    """rnn-eval with no data options tests on the split the run was trained with (the composed default, Rotten
+    Tomatoes, is not even fetched here); `data.KEY=` changes that key only; `trainer.precision` is honoured."""
+    from rnnsuite.cli.evaluate import evaluate
+    monkeypatch.setenv("RNNSUITE_DATA_DIR", str(fixture_data_dir))
+    run = fixture_run("sentiment")
+    trained = json.loads((run / "results.json").read_text())
+    base = ["task=sentiment", f"ckpt={run / 'checkpoints' / 'best.ckpt'}"]
+    evaluate(compose("eval", [*base, "trainer.precision=64-true"], output_dir=tmp_path / "double"), overrides=base)
+    double = json.loads((tmp_path / "double" / "results.json").read_text())
+    assert double["precision"] == "64-true" and double["data"]["source"] == "fixture"
+    assert double["splits"] == trained["splits"] and double["baselines"] == trained["baselines"]
+    assert double["test"]["acc"] == trained["test"]["acc"]
+    assert double["test"]["loss"] == pytest.approx(trained["test"]["loss"], rel=1e-4)
+    assert double["test"]["loss"] != trained["test"]["loss"], "computed in float64, not float32"
+
+    evaluate(compose("eval", [*base, "data.seed=1"], output_dir=tmp_path / "seed1"), overrides=[*base, "data.seed=1"])
+    seed1 = json.loads((tmp_path / "seed1" / "results.json").read_text())
+    assert seed1["data"]["seed"] == 1 and seed1["data"]["source"] == "fixture"
+    assert seed1["test"]["loss"] != trained["test"]["loss"], "scored on another split of the same fixture"

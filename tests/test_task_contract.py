@@ -3,8 +3,8 @@ entry-point group). For each task, on its generated fixture data:
 
 - it builds from config: the DataModule and the model, with the sizes the model learns from the data;
 - it trains one epoch (`fixture_run`), logging train and val metrics and writing both checkpoints;
-- its checkpoint, loaded by `rnn-eval`, scores the test split exactly as the run did, and reports the same
-  baselines on the same split;
+- its checkpoint, loaded by `rnn-eval` with no data options (the checkpoint carries the run's data config),
+  scores the test split exactly as the run did, and reports the same baselines on the same split;
 - it predicts from a file and, where its input can be typed, from text or arguments (the same input given
   both ways gets the same answer);
 - its test metrics are the ones it documents (`Task.metrics`), it monitors one of them on val, and its
@@ -27,11 +27,6 @@ EACH_TASK = [pytest.param(name, marks=pytest.mark.xdist_group(name)) for name in
 
 def results(run):
     return json.loads((run / "results.json").read_text())
-
-
-def data_overrides(task):
-    """The fixture's data options: what rnn-eval needs to rebuild the same splits."""
-    return [o for o in TASKS[task].fixture if o.startswith("data")]
 
 
 def assert_same(a, b, where):
@@ -107,8 +102,8 @@ def test_checkpoint_evaluates_to_the_same_metrics_and_baselines(task, fixture_ru
     from rnnsuite.cli.evaluate import evaluate
     run = fixture_run(task)
     monkeypatch.setenv("RNNSUITE_DATA_DIR", str(fixture_data_dir))
-    evaluate(compose("eval", [f"task={task}", *data_overrides(task), f"ckpt={run / 'checkpoints' / 'best.ckpt'}"],
-                     output_dir=tmp_path))
+    # no data options: rnn-eval rebuilds the test split from the data config the checkpoint carries
+    evaluate(compose("eval", [f"task={task}", f"ckpt={run / 'checkpoints' / 'best.ckpt'}"], output_dir=tmp_path))
     trained, again = results(run), results(tmp_path)
     assert_same(trained["test"], again["test"], "test")
     # the baselines are recomputed from the checkpoint's data state: the same numbers mean the same split

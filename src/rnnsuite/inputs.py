@@ -73,11 +73,10 @@ def read_texts(text=None, file=None):
 def refuse_unreadable(texts, tokenizer):
     """A `UserError` for the first text of which the model knows no token at all: its answer would say nothing
     about the text. (Some unknown tokens are fine; the tasks say how many.)"""
-    for i, (text, ids) in enumerate(zip(texts, tokenizer.encode_batch(texts)), 1):
-        if ids and all(t == tokenizer.unk_id for t in ids):
+    for i, text in enumerate(texts, 1):
+        if not tokenizer.readable(text):
             where = f"input {i} ({text[:40]!r})" if len(texts) > 1 else repr(text[:60])
-            raise UserError(f"{where} has no word or character the model saw in training ({len(ids)} unknown "
-                            "tokens): nothing to read")
+            raise UserError(f"{where} has no word or character the model saw in training: nothing to read")
 
 
 def generation_args(length, temperature, unit):

@@ -122,8 +122,10 @@ def read_image(path, channels, size):
     if path.stat().st_size == 0:
         raise DataError(f"{path} is an empty file (0 bytes), not an image")
     try:
-        with warnings.catch_warnings(), Image.open(path) as im:
-            warnings.simplefilter("error", Image.DecompressionBombWarning)
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)  # raised while opening
+            im = Image.open(path)
+        with im:
             im.load()
             mode, (w, h) = im.mode, im.size
             if w == 0 or h == 0:

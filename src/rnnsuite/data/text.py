@@ -55,6 +55,11 @@ class TextTokenizer:
     def tokens(self, text):
         return self.tk.encode(text).tokens
 
+    def readable(self, text):
+        """Whether any token of `text` other than <unk> is more than a space (BPE's word-start mark "▁" alone)."""
+        enc = self.tk.encode(text)
+        return any(i != self.unk_id and t.strip("\u2581 ") for t, i in zip(enc.tokens, enc.ids))
+
     def unknown(self, text):
         """The pieces of `text` that map to <unk>."""
         enc = self.tk.encode(text)
