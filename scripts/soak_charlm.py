@@ -37,7 +37,7 @@ def main():
     m = int(args.minutes)
     max_time = f"00:{m // 60:02d}:{m % 60:02d}:{round((args.minutes - m) * 60):02d}"
     cmd = [str(Path(sys.executable).parent / "rnn-train"), "task=charlm", f"trainer.max_time={max_time}",
-           "trainer.max_epochs=1000", "logger=csv", "callbacks=quiet", "trainer.enable_progress_bar=false",
+           "trainer.max_epochs=100", "logger=csv", "callbacks=quiet", "trainer.enable_progress_bar=false",
            f"hydra.run.dir={args.run_dir}", *args.overrides]
     print(" ".join(cmd), flush=True)
     log = open(Path(args.out).with_suffix(".log"), "w")
