@@ -18,9 +18,9 @@ import pytest
 import torch
 
 from rnnsuite.registry import all_tasks
+from tests.conftest import BUILT_IN
 
 TASKS = list(all_tasks())
-BUILT_IN = ["captioning", "charlm", "forecasting", "music", "sentiment", "synthetic", "translation"]
 QUIET = ["hydra/job_logging=disabled", "hydra/hydra_logging=disabled"]
 
 
@@ -172,9 +172,9 @@ TASK_CASES = {
                     ("file_1mb_line", ["file={bad}/long_line.txt"], "long_line.txt line 1 is 1,000,000 characters"),
                     ("unknown_tokens", ["text='ЖЖЖ'"], "has no word or character the model saw"),
                     ("beam_zero", ["text='3 de marzo de 2021'", "beam_size=0"], "beam_size must be >= 1, got 0")],
-        "train": [("tsv_not_utf8", ["data.source=parallel", "data.path={bad}/latin1.txt"],
+        "train": [("tsv_not_utf8", ["data=parallel", "data.path={bad}/latin1.txt"],
                    "cannot read {bad}/latin1.txt as a TSV"),
-                  ("tsv_empty", ["data.source=parallel", "data.path={bad}/empty.txt"],
+                  ("tsv_empty", ["data=parallel", "data.path={bad}/empty.txt"],
                    "cannot read {bad}/empty.txt as a TSV")],
     },
     "synthetic": {

@@ -6,10 +6,9 @@ import json
 
 import pytest
 
-from rnnsuite.registry import all_tasks
-from tests.conftest import compose, train_on_fixture
+from tests.conftest import BUILT_IN, compose, train_on_fixture
 
-EACH_TASK = [pytest.param(name, marks=pytest.mark.xdist_group(name)) for name in all_tasks()]
+EACH_TASK = [pytest.param(name, marks=pytest.mark.xdist_group(name)) for name in BUILT_IN]
 
 
 @pytest.mark.slow

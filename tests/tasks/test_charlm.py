@@ -189,6 +189,7 @@ def test_streams_shard_evenly_over_processes():
         StreamWindows(torch.arange(1, 91), batch_size=3, k1=5, k2=5).shard(0, 2)
 
 
+@pytest.mark.slow  # two processes; tests/slow/test_ddp.py checks every task the same way
 def test_two_process_ddp_run_scores_the_test_split_like_one_process(tmp_path, data_dir):
     run = tmp_path / "ddp"
     r = run_cli("rnn-train", "task=charlm", "data=charlm_fixture", *FAST, "trainer.max_epochs=2",

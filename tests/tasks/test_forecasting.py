@@ -101,7 +101,7 @@ def test_fill_gaps_adds_the_missing_steps_and_says_how_many(tmp_path, capsys):
     def off_grid(d):
         d.loc[100, "time"] = str(pd.Timestamp(d.loc[100, "time"]) + pd.Timedelta("10min"))
         return d.drop(index=[101])
-    with pytest.raises(DataError, match="line 101: gap in the time index.*off the 30min grid"):
+    with pytest.raises(DataError, match="line 102: gap in the time index.*off the 30min grid"):
         csv_dm(edited(tmp_path, off_grid), fill_gaps="interpolate").setup()
 
 

@@ -79,7 +79,9 @@ def test_unknown_config_key_and_dataset(capsys):
     assert _error(proc).startswith("error: unknown config key 'model.hiden_size'") and proc.returncode == 2
     assert len(proc.stderr.strip().splitlines()) == 1
     from rnnsuite.cli.data import main as rnn_data
-    assert rnn_data(["fetch", "imdb"]) == 2
+    with pytest.raises(SystemExit) as exc:
+        rnn_data(["fetch", "imdb"])
+    assert exc.value.code == 2
     assert "unknown dataset 'imdb'" in capsys.readouterr().err
 
 

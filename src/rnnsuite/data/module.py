@@ -108,7 +108,8 @@ class TaskDataModule(pl.LightningDataModule):
         rank, world = self.processes()
         if split == "train":  # shuffled by the training seed (seed_everything exports it) and the epoch
             seed = int(os.environ.get("PL_GLOBAL_SEED", self.seed))
-            sampler = ResumableSampler(ds, shuffle=True, seed=seed, rank=rank, world=world)
+            # the sampler draws epoch e's order with seed + e: spread the seeds so that no two runs share orders
+            sampler = ResumableSampler(ds, shuffle=True, seed=seed * 100_003, rank=rank, world=world)
         else:
             sampler = UnrepeatedDistributedSampler(ds, num_replicas=world, rank=rank, shuffle=False) \
                 if world > 1 else None
