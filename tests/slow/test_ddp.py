@@ -30,4 +30,5 @@ def test_two_processes_report_what_one_process_reports(task, tmp_path, fixture_d
     one = json.loads((tmp_path / "eval" / "results.json").read_text())["test"]
     assert set(one) == set(res["test"])
     for k, v in one.items():
+        print(f"{task} test/{k}: 2 processes {res['test'][k]!r}, 1 process {v!r}")  # shown by pytest -rA
         assert res["test"][k] == pytest.approx(v, rel=1e-6, abs=1e-9), (k, res["test"][k], v)

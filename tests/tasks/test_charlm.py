@@ -206,6 +206,7 @@ def test_two_process_ddp_run_scores_the_test_split_like_one_process(tmp_path, da
     assert json.loads(out.read_text())["test"]["bpc"] == pytest.approx(res["test"]["bpc"], rel=1e-5)
 
 
+@pytest.mark.slow  # three runs; the default suite resumes charlm from a SIGKILL mid-epoch (tests/test_reliability.py)
 def test_resume_continues_the_streams_and_their_state(tmp_path, data_dir):
     """Stopping after epoch 1 and resuming to epoch 3 trains exactly what one 3-epoch run trains: the
     training streams continue where they stopped, from the state carried so far (not from their start)."""
