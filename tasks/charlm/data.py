@@ -237,17 +237,19 @@ class CharLMDataModule(TaskDataModule):
 
     # Lightning stores these in checkpoints: a resumed run reads on from the window the checkpoint reached.
     def state_dict(self):
-        return {"train_cursor": self.datasets["train"].cursor} if self.datasets is not None else {}
+        state = super().state_dict()
+        return {**state, "train_cursor": self.datasets["train"].cursor} if self.datasets is not None else state
 
     def load_state_dict(self, state):
         self.setup()  # Lightning sets up before it restores; this is then a no-op
         self.datasets["train"].cursor = int(state.get("train_cursor", 0)) % self.datasets["train"].num_windows
+        super().load_state_dict(state)
 
     def loader(self, split):
         """Windows come in order, already batched (B streams each)."""
         if self.trainer is not None:  # under DDP each process reads its own share of the streams
             self.datasets[split].shard(self.trainer.global_rank, self.trainer.world_size)
-        return ResumableLoader(self.datasets[split], batch_size=None)
+        return self.resumable(split, ResumableLoader(self.datasets[split], batch_size=None))
 
     def baselines(self):
         """Unigram and bigram (add-one) character models fitted on train, in bits/char on the test split."""

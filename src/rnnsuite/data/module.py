@@ -37,6 +37,7 @@ class TaskDataModule(pl.LightningDataModule):
         self.seed, self.fixture_size = seed, fixture_size
         self._state = None
         self.splits = self.datasets = None
+        self._train_loader = self._train_position = None
 
     # ------------------------------------------------------------------ reading the source
     def prepare_data(self):
@@ -113,11 +114,29 @@ class TaskDataModule(pl.LightningDataModule):
         else:
             sampler = UnrepeatedDistributedSampler(ds, num_replicas=world, rank=rank, shuffle=False) \
                 if world > 1 else None
-        return ResumableLoader(ds, batch_size=self.batch_size if split == "train" else (self.eval_batch_size or
-                                                                                        self.batch_size),
-                               sampler=sampler, collate_fn=functools.partial(self.collate, split=split),
-                               num_workers=self.num_workers, persistent_workers=self.num_workers > 0,
-                               generator=torch.Generator().manual_seed(self.seed))
+        return self.resumable(split, ResumableLoader(
+            ds, batch_size=self.batch_size if split == "train" else (self.eval_batch_size or self.batch_size),
+            sampler=sampler, collate_fn=functools.partial(self.collate, split=split), num_workers=self.num_workers,
+            persistent_workers=self.num_workers > 0, generator=torch.Generator().manual_seed(self.seed)))
+
+    # Lightning keeps the DataModule's state in every checkpoint and restores it whenever a run resumes (it
+    # restores a loader's own state only when it sets up its loaders after the checkpoint is read, which a
+    # schedule that asks for the number of steps prevents): where the training loader was in its epoch.
+    def resumable(self, split, loader):
+        """Keep the training loader, to save its position and to resume it."""
+        if split == "train":
+            self._train_loader = loader
+            if self._train_position is not None:
+                loader.load_state_dict(self._train_position)
+        return loader
+
+    def state_dict(self):
+        return {"train_position": self._train_loader.state_dict()} if self._train_loader is not None else {}
+
+    def load_state_dict(self, state):
+        self._train_position = state.get("train_position")
+        if self._train_loader is not None and self._train_position is not None:
+            self._train_loader.load_state_dict(self._train_position)
 
     def train_dataloader(self):
         return self.loader("train")
