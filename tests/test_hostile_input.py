@@ -283,6 +283,7 @@ def test_bad_input_gets_one_clear_line(entry, task, overrides, expect, bad, tmp_
     code, stdout, stderr = run_entry(entry, args, capsys, monkeypatch)
 
     errors = [line for line in stderr.splitlines() if line.startswith("error:")]
+    print(*errors, sep="\n")  # what the user sees (pytest -rA shows it)
     assert code == 2, f"exit code {code}; stderr:\n{stderr[-3000:]}"
     assert len(errors) == 1, f"one error line, got:\n{stderr[-3000:]}"
     assert expect.format(**fill) in errors[0], errors[0]
