@@ -75,7 +75,7 @@ def test_eval_uses_the_runs_data_config_and_the_configured_trainer(fixture_run, 
     base = ["task=sentiment", f"ckpt={run / 'checkpoints' / 'best.ckpt'}"]
     evaluate(compose("eval", [*base, "trainer.precision=64-true"], output_dir=tmp_path / "double"), overrides=base)
     double = json.loads((tmp_path / "double" / "results.json").read_text())
-    assert double["precision"] == "64-true" and double["data"]["source"] == "fixture"
+    assert double["precision"]["precision"] == "64-true" and double["data"]["source"] == "fixture"
     assert double["splits"] == trained["splits"] and double["baselines"] == trained["baselines"]
     assert double["test"]["acc"] == trained["test"]["acc"]
     assert double["test"]["loss"] == pytest.approx(trained["test"]["loss"], rel=1e-4)

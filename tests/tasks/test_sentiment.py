@@ -24,7 +24,7 @@ def test_learns_the_fixture_and_reads_new_text(fixture_run, tmp_path):
     assert {"acc", "balanced_acc"} <= set(res["baselines"]["tfidf_logreg_fixture_ood"])
     ckpt = run / "checkpoints" / "best.ckpt"
     lines = tmp_path / "lines.txt"
-    lines.write_text("a dull and tedious plot\n\nthe cast is brilliant\nzzzyx qqq\n")
+    lines.write_text("a dull and tedious plot\n\nthe cast is brilliant\nthe zzzyx qqq\n")
     proc = run_cli("rnn-predict", "task=sentiment", f"ckpt={ckpt}", f"file={lines}")
     assert proc.returncode == 0, proc.stderr
     rows = proc.stdout.strip().splitlines()
