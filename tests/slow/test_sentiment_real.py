@@ -4,7 +4,7 @@ import json
 import pytest
 
 from rnnsuite.data import get_source
-from rnnsuite.data.sources.rotten_tomatoes import load
+from rnnsuite.data.sources.rotten_tomatoes import load, load_plots
 from tests.conftest import FAST, run_cli
 
 pytestmark = pytest.mark.slow
@@ -15,6 +15,8 @@ def test_fetch_and_counts(data_dir):
     df = load(raw)
     assert len(df) == 12808
     assert int(df["label"].sum()) == 7403 and int((df["label"] == 0).sum()) == 5405
+    plots = load_plots(raw)  # the unlabelled text for LM pretraining: strings only (pandas 3 keeps NaN in astype)
+    assert len(plots) == 1083 and all(isinstance(t, str) and t for t in plots)
     # Idempotent: a second fetch finds the verified file and downloads nothing.
     mtime = next(raw.iterdir()).stat().st_mtime
     get_source("rotten_tomatoes").fetch()

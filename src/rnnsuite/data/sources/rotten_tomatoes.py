@@ -19,10 +19,12 @@ def load(raw_dir):
 
 
 def load_plots(raw_dir):
-    """The 1,097 unlabelled plot summaries the labelled set drops: text for language-model pretraining."""
+    """The 1,083 unlabelled plot summaries the labelled set drops (14 plot rows are empty): text for language-model
+    pretraining."""
     import pandas as pd
     df = pd.read_csv(raw_dir / FILE)
-    return df.loc[df["category"] == "plot", "text"].astype(str).str.strip().tolist()
+    text = df.loc[df["category"] == "plot", "text"].dropna().astype(str).str.strip()  # pandas 3 keeps NaN in astype
+    return [t for t in text if t]
 
 
 SOURCES = [wheel_source(
