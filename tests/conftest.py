@@ -35,14 +35,8 @@ FAST = ["logger=csv", "callbacks=quiet", "trainer.enable_progress_bar=false", "t
 
 def compose(config_name="train", overrides=(), output_dir=None):
     """A composed config, as the CLI would see it, with the run folder set to output_dir."""
-    from hydra import compose as hydra_compose
-    from hydra import initialize_config_module
-
-    from rnnsuite.cli.common import CONF_MODULE, register_resolvers
-    register_resolvers()
-    extra = [f"paths.output_dir={output_dir}"] if output_dir else []
-    with initialize_config_module(CONF_MODULE, version_base="1.3"):
-        return hydra_compose(config_name, overrides=list(overrides) + extra)
+    from rnnsuite.cli.common import compose as compose_config
+    return compose_config(config_name, list(overrides) + ([f"paths.output_dir={output_dir}"] if output_dir else []))
 
 
 def run_cli(tool, *args, cwd=None, env=None, timeout=600):

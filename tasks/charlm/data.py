@@ -249,7 +249,8 @@ class CharLMDataModule(TaskDataModule):
         """Windows come in order, already batched (B streams each)."""
         if self.trainer is not None:  # under DDP each process reads its own share of the streams
             self.datasets[split].shard(self.trainer.global_rank, self.trainer.world_size)
-        return self.resumable(split, ResumableLoader(self.datasets[split], batch_size=None))
+        # one process (the windows are stateful and must come in order); pinned for a GPU
+        return self.resumable(split, ResumableLoader(self.datasets[split], batch_size=None, pin_memory=self.on_gpu()))
 
     def baselines(self):
         """Unigram and bigram (add-one) character models fitted on train, in bits/char on the test split."""

@@ -8,6 +8,7 @@ starts from, so consecutive windows see one unbroken stream. Clipping is the Tra
 Generation feeds one character at a time through `RecurrentStack.step`, carrying the state: O(1) per
 character, never a re-run of the prefix.
 """
+import contextlib
 import math
 
 import torch
@@ -57,7 +58,8 @@ class CharLM(TaskModule):
         if k1 < x.size(1):  # the rest of the window continues from the carried point, with gradients
             h_rest, _ = self.rnn(e[:, k1:], state=carry)
             h = torch.cat([h, h_rest], 1)
-        with torch.autocast(h.device.type, enabled=False):  # under bf16/16-mixed: the scored softmax in float32
+        # under bf16/16-mixed: the scored softmax in float32 (the meta device of the device test has no autocast)
+        with torch.autocast(h.device.type, enabled=False) if h.device.type != "meta" else contextlib.nullcontext():
             logits = self.head(self.drop(h[:, first:]).float())
         loss = F.cross_entropy(logits.reshape(-1, logits.size(-1)), y[:, first:].reshape(-1))
         return loss, map_state(torch.Tensor.detach, carry), y[:, first:].numel()

@@ -51,11 +51,12 @@ class RollDataset(torch.utils.data.Dataset):
 
 
 def collate_rolls(batch):
-    """[T_i, P] rolls -> inputs (start frame + frames[:-1]) [B, T, P], targets [B, T, P], lengths [B]."""
+    """[T_i, P] rolls -> inputs (start frame + frames[:-1]) [B, T, P], targets [B, T, P], lengths [B], and
+    frames (their sum, a Python int: the loss's weight, known without reading a tensor back from a GPU)."""
     lengths = torch.tensor([len(r) for r in batch])
     targets = torch.nn.utils.rnn.pad_sequence(batch, batch_first=True)
     inputs = torch.cat([torch.zeros_like(targets[:, :1]), targets[:, :-1]], 1)
-    return {"inputs": inputs, "targets": targets, "lengths": lengths}
+    return {"inputs": inputs, "targets": targets, "lengths": lengths, "frames": int(lengths.sum())}
 
 
 class MusicDataModule(TaskDataModule):

@@ -37,7 +37,7 @@ class MusicRNN(TaskModule):
         frames = mask.sum()
         nll = (bce * mask).sum() / frames
         # logged with the frame count as weight: the epoch value is the split's exact NLL per time step
-        self.log_split(split, {"loss": nll, "nll": nll}, batch_size=int(frames))
+        self.log_split(split, {"loss": nll, "nll": nll}, batch_size=batch["frames"])
         return nll
 
     # ------------------------------------------------------------------ generation

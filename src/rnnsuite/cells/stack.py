@@ -81,7 +81,10 @@ class RecurrentStack(nn.Module):
             raise ValueError(f"expected input [batch, time, {self.input_size}], got {tuple(x.shape)}")
         if lengths is not None:
             lengths = torch.as_tensor(lengths)
-            if int(lengths.min()) < 1 or int(lengths.max()) > x.size(1):
+            if self.backend == "fused":  # packing needs them on the CPU: the one copy to the host, made here
+                lengths = lengths.cpu()
+            # checked where they are on the CPU (on a GPU the step backend's masks need no copy, so no sync)
+            if lengths.device.type == "cpu" and (int(lengths.min()) < 1 or int(lengths.max()) > x.size(1)):
                 raise ValueError(f"lengths must lie in [1, {x.size(1)}], got {lengths.tolist()}")
         if self.backend == "fused":
             return self._fused(x, lengths, state)
@@ -90,7 +93,7 @@ class RecurrentStack(nn.Module):
     def _fused(self, x, lengths, state):
         if lengths is None:
             return self.rnn(x, state)
-        packed = pack_padded_sequence(x, lengths.cpu(), batch_first=True, enforce_sorted=False)
+        packed = pack_padded_sequence(x, lengths, batch_first=True, enforce_sorted=False)
         out, state = self.rnn(packed, state)
         out, _ = pad_packed_sequence(out, batch_first=True, total_length=x.size(1))
         return out, state

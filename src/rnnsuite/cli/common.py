@@ -110,6 +110,15 @@ def setup_env(cfg):
     torch.set_float32_matmul_precision("high")
 
 
+def compose(config_name="train", overrides=()):
+    """A composed config, as the console scripts see it, for scripts and tests that build runs in-process."""
+    from hydra import compose as hydra_compose
+    from hydra import initialize_config_module
+    register_resolvers()
+    with initialize_config_module(CONF_MODULE, version_base="1.3"):
+        return hydra_compose(config_name, overrides=list(overrides))
+
+
 def plain(node):
     return OmegaConf.to_container(node, resolve=True) if node is not None else None
 

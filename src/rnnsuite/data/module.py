@@ -100,6 +100,10 @@ class TaskDataModule(pl.LightningDataModule):
         trainer = self.trainer
         return (trainer.global_rank, trainer.world_size) if trainer is not None else (0, 1)
 
+    def on_gpu(self):
+        """Whether the Trainer feeds a GPU: then batches are pinned and prepared by worker processes."""
+        return self.trainer is not None and self.trainer.accelerator.__class__.__name__ == "CUDAAccelerator"
+
     def loader(self, split):
         """Training: shuffled in an order fixed by the seed and the epoch, resumable mid-epoch (`ResumableLoader`).
         Val / test: in order; under DDP each process reads its own part, every example exactly once (no padding
@@ -114,10 +118,12 @@ class TaskDataModule(pl.LightningDataModule):
         else:
             sampler = UnrepeatedDistributedSampler(ds, num_replicas=world, rank=rank, shuffle=False) \
                 if world > 1 else None
+        gpu = self.on_gpu()
+        workers = self.num_workers or (min(4, max(1, (os.cpu_count() or 2) - 1)) if gpu else 0)
         return self.resumable(split, ResumableLoader(
             ds, batch_size=self.batch_size if split == "train" else (self.eval_batch_size or self.batch_size),
-            sampler=sampler, collate_fn=functools.partial(self.collate, split=split), num_workers=self.num_workers,
-            persistent_workers=self.num_workers > 0, generator=torch.Generator().manual_seed(self.seed)))
+            sampler=sampler, collate_fn=functools.partial(self.collate, split=split), num_workers=workers,
+            pin_memory=gpu, persistent_workers=workers > 0, generator=torch.Generator().manual_seed(self.seed)))
 
     # Lightning keeps the DataModule's state in every checkpoint and restores it whenever a run resumes (it
     # restores a loader's own state only when it sets up its loaders after the checkpoint is read, which a

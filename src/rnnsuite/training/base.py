@@ -8,12 +8,12 @@ and the hooks the CLI calls for results and human-readable examples.
 """
 import math
 import random
+import time
 
 import numpy as np
 import pytorch_lightning as pl
 import torch
 from pytorch_lightning.callbacks import Timer
-from pytorch_lightning.utilities import grad_norm
 from torchmetrics import Metric
 
 OPTIMIZERS = {"adam": torch.optim.Adam, "adamw": torch.optim.AdamW, "sgd": torch.optim.SGD,
@@ -107,10 +107,15 @@ class TaskModule(pl.LightningModule):
         raise ValueError(f"unknown scheduler {sched!r}; choose none, cosine, cosine_budget or plateau")
 
     def on_before_optimizer_step(self, optimizer):
-        # Logged before the Trainer clips, so the curve shows exploding gradients as they happen.
-        norms = grad_norm(self, norm_type=2)
-        if "grad_2.0_norm_total" in norms:
-            self.log("train/grad_norm", norms["grad_2.0_norm_total"], on_step=True, on_epoch=False)
+        # Logged before the Trainer clips, so the curve shows exploding gradients as they happen; computed
+        # only on the steps the Trainer logs, and on the device (no per-parameter sync to the CPU).
+        trainer = self._trainer
+        if trainer is None or (trainer.global_step + 1) % max(1, trainer.log_every_n_steps):
+            return
+        grads = [p.grad for p in self.parameters() if p.grad is not None]
+        if grads:
+            total = torch.linalg.vector_norm(torch.stack([torch.linalg.vector_norm(g.float()) for g in grads]))
+            self.log("train/grad_norm", total, on_step=True, on_epoch=False)
 
     # ------------------------------------------------------------------ steps
     # A task whose train / val / test steps differ only by split defines `_step(batch, split)`.
@@ -164,3 +169,15 @@ class TaskModule(pl.LightningModule):
     def extra_results(self, datamodule, run_dir):
         """Task-specific results (baselines are the DataModule's) and plots written to run_dir."""
         return {}
+
+
+class WallClock(pl.Callback):
+    """Logs `time/elapsed_s` (seconds since fit started, validation included) with every validation, so a
+    run's metrics.csv holds its validation curve against wall-clock time."""
+
+    def on_fit_start(self, trainer, pl_module):
+        self.start = time.perf_counter()
+
+    def on_validation_epoch_end(self, trainer, pl_module):
+        if not trainer.sanity_checking and getattr(self, "start", None) is not None:
+            pl_module.log("time/elapsed_s", time.perf_counter() - self.start, sync_dist=trainer.world_size > 1)

@@ -1,0 +1,345 @@
+"""`rnn-bench`: the suite's speed on this machine, as ratios taken in one run (medians of repeats).
+
+    rnn-bench [--json FILE] [--quick] [--tasks charlm sentiment ...] [--figure bench.png] [--repeats 5]
+
+- cells: fused vs step forward+backward per cell at B=64, T=100, H=256/512, as GFLOP/s and as a fraction of
+  the matmul peak measured in the same run (the [B*T, H] x [H, G*H] input-projection GEMM, the largest
+  kernel a cell runs); bf16 vs float32 only where bf16 is native (rnnsuite.training.precision).
+- tasks (each in its own process, so its peak RSS is its own): the task's default config; training steps/s
+  of the suite (Lightning Trainer from the task's config, its default callbacks, CSV logger) against a bare
+  PyTorch loop of the same model on the same batches; the input pipeline's batches/s against the bare
+  model's steps/s; decoding speed (charlm, translation, captioning); peak RSS of the process.
+- scaling: fused LSTM forward+backward time per step against T, H and B, at 1 and 2 threads (a figure).
+
+`--quick` uses the tasks' test fixtures and tiny sizes: it checks that every figure is produced, not speed.
+"""
+import argparse
+import copy
+import json
+import os
+import platform
+import resource
+import statistics
+import subprocess
+import sys
+import time
+from datetime import date
+from pathlib import Path
+
+import torch
+
+TASKS = ["charlm", "sentiment", "translation", "captioning", "forecasting", "music", "synthetic"]
+FIXTURE = {"charlm": "charlm_fixture", "sentiment": "sentiment_fixture", "translation": "dates_fixture",
+           "captioning": "captioning_fixture", "forecasting": "forecast_fixture", "music": "music_fixture",
+           "synthetic": None}
+GATES = {"rnn": 1, "lstm": 4, "gru": 3}
+
+
+def median_time(fn, repeats, warmup=1):
+    for _ in range(warmup):
+        fn()
+    times = []
+    for _ in range(repeats):
+        t = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t)
+    return statistics.median(times)
+
+
+def machine():
+    from .training.precision import choose_precision, cpu_flags, cpu_name
+    flags = cpu_flags()
+    wanted = ("avx2", "avx512_f", "avx512_bf16", "amx_bf16", "fma3", "neon", "sve")
+    return {"cpu": cpu_name(), "flags": [f for f in wanted if f in flags], "threads": torch.get_num_threads(),
+            "torch": torch.__version__, "python": platform.python_version(), "date": date.today().isoformat(),
+            "precision": choose_precision("auto", "cpu")[0], "gpu": torch.cuda.get_device_name()
+            if torch.cuda.is_available() else None}
+
+
+# ------------------------------------------------------------------ cells
+def bench_cells(quick, repeats):
+    from .cells import RecurrentStack
+    from .training.precision import cpu_native_bf16
+    B, T = (8, 10) if quick else (64, 100)
+    bf16 = cpu_native_bf16()[0]
+    rows = []
+    for H in ((32,) if quick else (256, 512)):
+        x = torch.randn(B, T, H)
+        for cell in ("rnn", "lstm", "gru"):
+            G = GATES[cell]
+            a, w = torch.randn(B * T, H), torch.randn(H, G * H)
+            peak = 2 * B * T * H * G * H / median_time(lambda a=a, w=w: a @ w, repeats * 4)
+            # forward: input + recurrent projections, 2*B*T*G*H*(I+H); backward ~ twice that
+            flops = 3 * 2 * B * T * G * H * (H + H)
+            row = {"cell": cell, "H": H, "B": B, "T": T, "matmul_peak_gflops": peak / 1e9}
+            for backend in ("fused", "step"):
+                torch.manual_seed(0)
+                stack = RecurrentStack(cell, H, H, backend=backend)
+
+                def fwd_bwd(stack=stack, autocast=False, x=x):
+                    stack.zero_grad()
+                    with torch.autocast("cpu", torch.bfloat16, enabled=autocast):
+                        y, _ = stack(x)
+                    y.float().sum().backward()
+                t = median_time(fwd_bwd, repeats)
+                row[f"{backend}_gflops"] = flops / t / 1e9
+                row[f"{backend}_of_peak"] = flops / t / peak
+                if backend == "fused" and bf16:
+                    row["bf16_over_fp32"] = t / median_time(lambda s=stack: fwd_bwd(s, True), repeats)
+            row["fused_over_step"] = row["fused_gflops"] / row["step_gflops"]
+            row.setdefault("bf16_over_fp32", None)
+            rows.append(row)
+    return rows
+
+
+# ------------------------------------------------------------------ scaling
+def bench_scaling(quick, repeats):
+    from .cells import RecurrentStack
+    base = {"T": 100, "H": 256, "B": 64} if not quick else {"T": 8, "H": 16, "B": 4}
+    grid = {"T": [25, 50, 100, 200], "H": [128, 256, 512], "B": [16, 32, 64, 128]} if not quick else \
+        {"T": [4, 8], "H": [8, 16], "B": [2, 4]}
+    threads0 = torch.get_num_threads()
+    rows = []
+    for threads in sorted({1, min(2, os.cpu_count() or 1)}):
+        torch.set_num_threads(threads)
+        for var, values in grid.items():
+            for v in values:
+                s = {**base, var: v}
+                stack = RecurrentStack("lstm", s["H"], s["H"])
+                x = torch.randn(s["B"], s["T"], s["H"])
+
+                def fwd_bwd(stack=stack, x=x):
+                    stack.zero_grad()
+                    stack(x)[0].sum().backward()
+                rows.append({"threads": threads, "vary": var, **s, "ms": 1e3 * median_time(fwd_bwd, repeats)})
+    torch.set_num_threads(threads0)
+    return rows
+
+
+def scaling_figure(rows, path):
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    fig, axes = plt.subplots(1, 3, figsize=(12, 3.6))
+    for ax, var in zip(axes, ("T", "H", "B")):
+        for threads in sorted({r["threads"] for r in rows}):
+            pts = [(r[var], r["ms"]) for r in rows if r["vary"] == var and r["threads"] == threads]
+            ax.plot(*zip(*pts), marker="o", label=f"{threads} thread{'s' if threads > 1 else ''}")
+        fixed = ", ".join(f"{k}={v}" for k, v in rows[0].items() if k in ("T", "H", "B") and k != var)
+        ax.set(xlabel=var, ylabel="ms per forward+backward", title=f"LSTM, vary {var} ({fixed})")
+        ax.set_xscale("log", base=2)
+        ax.set_yscale("log")
+        ax.legend()
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return str(path)
+
+
+# ------------------------------------------------------------------ tasks
+class _StepClock:
+    """A Lightning callback timing training steps after `warmup` of them (Trainer setup excluded)."""
+
+    def __new__(cls, warmup):
+        import pytorch_lightning as pl
+
+        class Clock(pl.Callback):
+            def __init__(self):
+                self.start = self.end = None
+                self.steps = 0
+
+            def on_train_batch_start(self, trainer, module, batch, batch_idx):
+                if batch_idx == warmup:
+                    self.start = time.perf_counter()
+
+            def on_train_batch_end(self, trainer, module, outputs, batch, batch_idx):
+                if batch_idx >= warmup:
+                    self.steps += 1
+                    self.end = time.perf_counter()
+        return Clock()
+
+
+def task_config(task, quick, output_dir):
+    from .cli.common import compose
+    over = [f"task={task}", "logger=csv", f"paths.output_dir={output_dir}"]
+    if quick:
+        over += [f"data={FIXTURE[task]}"] if FIXTURE[task] else ["data.n_train=256", "data.n_val=64",
+                                                                 "data.n_test=64"]
+        over += ["model.hidden_size=16"]
+    return compose("train", over)
+
+
+def bare_optimizer(model, optim):
+    from .training.base import OPTIMIZERS
+    cfg = {k: v for k, v in optim.items() if k not in ("name", "scheduler", "warmup_steps", "plateau_patience")}
+    return OPTIMIZERS[optim.get("name", "adamw")](model.parameters(), **cfg)
+
+
+def bench_task(task, quick, repeats, output_dir):
+    """Suite vs bare training steps/s, input pipeline, decoding, peak RSS: one task's default config."""
+    import pytorch_lightning as pl
+    from hydra.utils import instantiate
+    from omegaconf import OmegaConf
+
+    from .cli.common import build_callbacks, build_loggers, setup_env
+    from .cli.train import build
+    from .training.precision import resolve_trainer_precision
+    cfg = task_config(task, quick, output_dir)
+    setup_env(cfg)
+    precision = resolve_trainer_precision(cfg)["precision"]
+    pl.seed_everything(0, verbose=False)
+    dm, model = build(cfg)
+    n, warm = (6, 2) if quick else (60, 10)
+
+    # the input pipeline alone: batches/s of a fresh pass of the training loader
+    def pipeline():
+        it = iter(dm.train_dataloader())
+        return [next(it) for _ in range(n)]
+    batches = pipeline()
+    pipe_s = median_time(pipeline, repeats, warmup=0)
+
+    clip = cfg.trainer.get("gradient_clip_val") or 0.0
+    init = copy.deepcopy(model.state_dict())
+    autocast = precision.startswith("bf16")
+
+    def bare():
+        model.load_state_dict(init)
+        model.train()
+        opt = bare_optimizer(model, OmegaConf.to_container(cfg.optim))
+        t0 = None
+        for i, batch in enumerate(batches):
+            if i == warm:
+                t0 = time.perf_counter()
+            with torch.autocast("cpu", torch.bfloat16, enabled=autocast):
+                loss = model.training_step(batch, i)
+            opt.zero_grad()
+            loss.backward()
+            if clip:
+                torch.nn.utils.clip_grad_norm_(model.parameters(), clip)
+            opt.step()
+        return time.perf_counter() - t0
+
+    def lightning():
+        model.load_state_dict(init)
+        clock = _StepClock(warm)
+        trainer_cfg = OmegaConf.merge(cfg.trainer, {"max_epochs": 1, "max_time": None, "limit_val_batches": 0,
+                                                    "num_sanity_val_steps": 0, "limit_train_batches": n})
+        callbacks = [c for c in build_callbacks(cfg, True) if "Checkpoint" not in type(c).__name__
+                     and "EarlyStopping" not in type(c).__name__]  # no validation here to monitor
+        trainer = instantiate(trainer_cfg, logger=build_loggers(cfg) or False, callbacks=[*callbacks, clock],
+                              enable_checkpointing=False, enable_model_summary=False)
+        loader = torch.utils.data.DataLoader(batches, batch_size=None, collate_fn=lambda b: b)
+        trainer.fit(model, train_dataloaders=loader)
+        return clock.end - clock.start
+
+    bare_t, light_t = [], []
+    for _ in range(repeats):  # interleaved, so drifts in machine speed hit both alike
+        bare_t.append(bare())
+        light_t.append(lightning())
+    steps = n - warm
+    bare_sps, light_sps = steps / statistics.median(bare_t), steps / statistics.median(light_t)
+    out = {"task": task, "precision": precision, "steps": steps, "bare_steps_per_s": bare_sps,
+           "suite_steps_per_s": light_sps, "suite_over_bare": light_sps / bare_sps,
+           "pipeline_batches_per_s": n / pipe_s, "pipeline_over_model": n / pipe_s / bare_sps}
+    out.update(bench_decoding(task, model, dm, quick, repeats))
+    out["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return out
+
+
+def bench_decoding(task, model, dm, quick, repeats):
+    model.eval()
+    out = {}
+    with torch.no_grad():
+        if task == "charlm":
+            for n in ((10, 100) if quick else (100, 1000, 10000)):
+                t = median_time(lambda n=n: model.generate("The ", n, temperature=0.8, seed=0),
+                                max(1, repeats // 2))
+                out[f"chars_per_s_{n}"] = n / t
+        elif task == "translation":
+            batch = next(iter(dm.test_dataloader()))
+            src, lengths = batch["src"], batch["src_lengths"]
+            for beam in (1, 5):
+                t = median_time(lambda b=beam: model.decode(src, lengths, beam=b), repeats)
+                out[f"sentences_per_s_beam{beam}"] = src.size(0) / t
+            out["beam5_time_over_greedy"] = out["sentences_per_s_beam1"] / out["sentences_per_s_beam5"]
+        elif task == "captioning":
+            images = next(iter(dm.test_dataloader()))["images"]
+            out["images_per_s"] = images.size(0) / median_time(lambda: model.generate(images), repeats)
+    return out
+
+
+# ------------------------------------------------------------------ report
+def fmt(v, digits=2):
+    return "-" if v is None else f"{v:,.{digits}f}" if isinstance(v, float) else str(v)
+
+
+def markdown(res):
+    m = res["machine"]
+    lines = [f"rnn-bench {'--quick ' if res['quick'] else ''}on {m['cpu']} ({', '.join(m['flags'])}), "
+             f"{m['threads']} threads, torch {m['torch']}, {m['date']}; auto precision on CPU: {m['precision']}",
+             "", "| cell | H | fused GFLOP/s | step GFLOP/s | fused / step | fused of matmul peak | "
+             "step of matmul peak | matmul peak GFLOP/s | bf16 / fp32 |", "|---|---|---|---|---|---|---|---|---|"]
+    for r in res["cells"]:
+        lines.append(f"| {r['cell']} | {r['H']} | {fmt(r['fused_gflops'], 1)} | {fmt(r['step_gflops'], 1)} | "
+                     f"{fmt(r['fused_over_step'])} | {fmt(r['fused_of_peak'])} | {fmt(r['step_of_peak'])} | "
+                     f"{fmt(r['matmul_peak_gflops'], 1)} | "
+                     f"{fmt(r['bf16_over_fp32']) if r['bf16_over_fp32'] else 'not native'} |")
+    lines += ["", "| task | precision | suite steps/s | bare steps/s | suite / bare | pipeline batches/s | "
+              "pipeline / model | decoding | peak RSS MB |", "|---|---|---|---|---|---|---|---|---|"]
+    for r in res["tasks"]:
+        dec = "; ".join(f"{k.replace('_per_s', '/s').replace('_', ' ')} {fmt(v, 0 if v > 100 else 2)}"
+                        for k, v in r.items() if "per_s_" in k or k in ("images_per_s", "beam5_time_over_greedy"))
+        lines.append(f"| {r['task']} | {r['precision']} | {fmt(r['suite_steps_per_s'], 1)} | "
+                     f"{fmt(r['bare_steps_per_s'], 1)} | {fmt(r['suite_over_bare'])} | "
+                     f"{fmt(r['pipeline_batches_per_s'], 0)} | {fmt(r['pipeline_over_model'], 1)} | {dec or '-'} | "
+                     f"{fmt(r['peak_rss_mb'], 0)} |")
+    if res.get("figure"):
+        lines += ["", f"scaling figure: {res['figure']}"]
+    return "\n".join(lines)
+
+
+def run_task_process(task, args):
+    """One task in a fresh process: its peak RSS is its own."""
+    cmd = [sys.executable, "-m", "rnnsuite.bench", "--task-only", task, "--repeats", str(args.repeats)]
+    if args.quick:
+        cmd.append("--quick")
+    r = subprocess.run(cmd, capture_output=True, text=True)
+    if r.returncode != 0:
+        raise RuntimeError(f"benchmark of task {task} failed:\n{r.stderr[-3000:]}")
+    return json.loads(r.stdout.strip().splitlines()[-1])
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(prog="rnn-bench", description=__doc__.splitlines()[0])
+    ap.add_argument("--json", help="also write the figures to this JSON file")
+    ap.add_argument("--quick", action="store_true", help="tiny sizes and the test fixtures: checks, not speed")
+    ap.add_argument("--tasks", nargs="*", default=TASKS, choices=TASKS)
+    ap.add_argument("--repeats", type=int, default=None, help="repeats per figure (median); 5, or 1 with --quick")
+    ap.add_argument("--figure", default="bench.png", help="where the scaling figure goes")
+    ap.add_argument("--task-only", help=argparse.SUPPRESS)
+    args = ap.parse_args(argv)
+    args.repeats = args.repeats or (1 if args.quick else 5)
+    os.environ.setdefault("WANDB_MODE", "disabled")
+    if args.task_only:
+        import tempfile
+        import warnings
+        warnings.filterwarnings("ignore")
+        with tempfile.TemporaryDirectory() as d:
+            stdout = sys.stdout
+            sys.stdout = sys.stderr  # Lightning's chatter away from the JSON line
+            res = bench_task(args.task_only, args.quick, args.repeats, d)
+            sys.stdout = stdout
+        print(json.dumps(res))
+        return
+    res = {"machine": machine(), "quick": args.quick, "repeats": args.repeats,
+           "cells": bench_cells(args.quick, args.repeats),
+           "tasks": [run_task_process(t, args) for t in args.tasks]}
+    res["scaling"] = bench_scaling(args.quick, args.repeats)
+    res["figure"] = scaling_figure(res["scaling"], args.figure)
+    print(markdown(res))
+    if args.json:
+        Path(args.json).write_text(json.dumps(res, indent=2))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,29 @@
+"""`rnn-bench --quick`: every section of the table is produced, for every task, with sane values. No timing
+is asserted (speed is measured by the benchmark, not judged by tests)."""
+import json
+
+from rnnsuite.bench import TASKS
+from tests.conftest import run_cli
+
+
+def test_quick_bench_produces_the_whole_table(tmp_path, data_dir):
+    out, fig = tmp_path / "bench.json", tmp_path / "bench.png"
+    r = run_cli("rnn-bench", "--quick", "--json", out, "--figure", fig)
+    assert r.returncode == 0, r.stderr[-3000:]
+    res = json.loads(out.read_text())
+    assert {(c["cell"], c["H"]) for c in res["cells"]} == {(c, 32) for c in ("rnn", "lstm", "gru")}
+    for c in res["cells"]:
+        assert c["fused_gflops"] > 0 and c["step_gflops"] > 0 and c["matmul_peak_gflops"] > 0
+    assert [t["task"] for t in res["tasks"]] == TASKS
+    for t in res["tasks"]:
+        assert t["suite_steps_per_s"] > 0 and t["bare_steps_per_s"] > 0 and t["pipeline_batches_per_s"] > 0
+        assert t["peak_rss_mb"] > 50  # torch alone is more than that: the child's own RSS, in MB
+    decoding = {t["task"]: t for t in res["tasks"]}
+    assert {"chars_per_s_10", "chars_per_s_100"} <= set(decoding["charlm"])
+    assert {"sentences_per_s_beam1", "sentences_per_s_beam5"} <= set(decoding["translation"])
+    assert "images_per_s" in decoding["captioning"]
+    assert {(s["threads"], s["vary"]) for s in res["scaling"]} >= {(1, "T"), (1, "H"), (1, "B")}
+    assert fig.stat().st_size > 10_000
+    # the markdown table: a header and one row per cell and per task
+    rows = [line for line in r.stdout.splitlines() if line.startswith("| ")]
+    assert len(rows) == 2 + len(res["cells"]) + len(TASKS)
