@@ -30,7 +30,7 @@ lint: setup
 	$(VENV)/bin/ruff check src tasks tests scripts
 
 bench: setup
-	$(PY) scripts/bench_cells.py
+	$(VENV)/bin/rnn-bench --json bench.json --figure bench.png
 
 clean:
 	rm -rf outputs multirun .pytest_cache

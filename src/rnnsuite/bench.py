@@ -15,6 +15,7 @@
 """
 import argparse
 import copy
+import itertools
 import json
 import os
 import platform
@@ -185,6 +186,8 @@ def bench_task(task, quick, repeats, output_dir):
     from .cli.train import build
     from .training.precision import resolve_trainer_precision
     cfg = task_config(task, quick, output_dir)
+    if cfg.optim.get("scheduler") == "plateau":  # it needs a val metric; the bench validates nothing
+        cfg.optim.scheduler = "none"
     setup_env(cfg)
     precision = resolve_trainer_precision(cfg)["precision"]
     pl.seed_everything(0, verbose=False)
@@ -192,9 +195,13 @@ def bench_task(task, quick, repeats, output_dir):
     n, warm = (6, 2) if quick else (60, 10)
 
     # the input pipeline alone: batches/s of a fresh pass of the training loader
-    def pipeline():
-        it = iter(dm.train_dataloader())
-        return [next(it) for _ in range(n)]
+    make_loader = dm.train_dataloader
+
+    def pipeline():  # passes over the loader (a fixture's may be shorter than n batches)
+        out = []
+        while len(out) < n:
+            out += list(itertools.islice(make_loader(), n - len(out)))
+        return out
     batches = pipeline()
     pipe_s = median_time(pipeline, repeats, warmup=0)
 
@@ -222,14 +229,16 @@ def bench_task(task, quick, repeats, output_dir):
     def lightning():
         model.load_state_dict(init)
         clock = _StepClock(warm)
-        trainer_cfg = OmegaConf.merge(cfg.trainer, {"max_epochs": 1, "max_time": None, "limit_val_batches": 0,
-                                                    "num_sanity_val_steps": 0, "limit_train_batches": n})
+        trainer_cfg = OmegaConf.to_container(cfg.trainer, resolve=True)
+        trainer_cfg.update(max_epochs=1, max_time=None, limit_val_batches=0, num_sanity_val_steps=0,
+                           limit_train_batches=n)
         callbacks = [c for c in build_callbacks(cfg, True) if "Checkpoint" not in type(c).__name__
                      and "EarlyStopping" not in type(c).__name__]  # no validation here to monitor
         trainer = instantiate(trainer_cfg, logger=build_loggers(cfg) or False, callbacks=[*callbacks, clock],
                               enable_checkpointing=False, enable_model_summary=False)
         loader = torch.utils.data.DataLoader(batches, batch_size=None, collate_fn=lambda b: b)
-        trainer.fit(model, train_dataloaders=loader)
+        dm.train_dataloader = lambda: loader  # the same batches as the bare loop; the datamodule stays attached
+        trainer.fit(model, datamodule=dm)
         return clock.end - clock.start
 
     bare_t, light_t = [], []
@@ -298,15 +307,28 @@ def markdown(res):
     return "\n".join(lines)
 
 
-def run_task_process(task, args):
-    """One task in a fresh process: its peak RSS is its own."""
+def run_task(task, args):
+    """One task in a fresh process, so that its peak RSS is its own (--quick: in this process, faster)."""
+    if args.quick:
+        return task_in_this_process(task, args)
     cmd = [sys.executable, "-m", "rnnsuite.bench", "--task-only", task, "--repeats", str(args.repeats)]
     if args.quick:
         cmd.append("--quick")
+    t = time.perf_counter()
     r = subprocess.run(cmd, capture_output=True, text=True)
+    print(f"[rnn-bench] task {task}: {time.perf_counter() - t:.0f} s", file=sys.stderr)
     if r.returncode != 0:
         raise RuntimeError(f"benchmark of task {task} failed:\n{r.stderr[-3000:]}")
     return json.loads(r.stdout.strip().splitlines()[-1])
+
+
+def task_in_this_process(task, args):
+    import contextlib
+    import tempfile
+    import warnings
+    warnings.filterwarnings("ignore")
+    with tempfile.TemporaryDirectory() as d, contextlib.redirect_stdout(sys.stderr):  # keep stdout for results
+        return bench_task(task, args.quick, args.repeats, d)
 
 
 def main(argv=None):
@@ -321,19 +343,11 @@ def main(argv=None):
     args.repeats = args.repeats or (1 if args.quick else 5)
     os.environ.setdefault("WANDB_MODE", "disabled")
     if args.task_only:
-        import tempfile
-        import warnings
-        warnings.filterwarnings("ignore")
-        with tempfile.TemporaryDirectory() as d:
-            stdout = sys.stdout
-            sys.stdout = sys.stderr  # Lightning's chatter away from the JSON line
-            res = bench_task(args.task_only, args.quick, args.repeats, d)
-            sys.stdout = stdout
-        print(json.dumps(res))
+        print(json.dumps(task_in_this_process(args.task_only, args)))
         return
     res = {"machine": machine(), "quick": args.quick, "repeats": args.repeats,
            "cells": bench_cells(args.quick, args.repeats),
-           "tasks": [run_task_process(t, args) for t in args.tasks]}
+           "tasks": [run_task(t, args) for t in args.tasks]}
     res["scaling"] = bench_scaling(args.quick, args.repeats)
     res["figure"] = scaling_figure(res["scaling"], args.figure)
     print(markdown(res))
