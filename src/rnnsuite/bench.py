@@ -126,7 +126,8 @@ def scaling_figure(rows, path):
         for threads in sorted({r["threads"] for r in rows}):
             pts = [(r[var], r["ms"]) for r in rows if r["vary"] == var and r["threads"] == threads]
             ax.plot(*zip(*pts), marker="o", label=f"{threads} thread{'s' if threads > 1 else ''}")
-        fixed = ", ".join(f"{k}={v}" for k, v in rows[0].items() if k in ("T", "H", "B") and k != var)
+        first = next(r for r in rows if r["vary"] == var)  # the other two sizes stay at the base values
+        fixed = ", ".join(f"{k}={first[k]}" for k in ("T", "H", "B") if k != var)
         ax.set(xlabel=var, ylabel="ms per forward+backward", title=f"LSTM, vary {var} ({fixed})")
         ax.set_xscale("log", base=2)
         ax.set_yscale("log")
