@@ -31,7 +31,7 @@ def charlm_eval(model, dm, split):
     model.eval()
     total, count, state = 0.0, 0, None
     with torch.no_grad():
-        for batch in dm.windows[split]:
+        for batch in dm.datasets[split]:
             if batch["reset"]:
                 state = None
             tokens = batch["tokens"]

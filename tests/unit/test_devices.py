@@ -6,15 +6,14 @@ CPU by design, the one allowed copy."""
 import pytest
 import torch
 
-from rnnsuite.bench import FIXTURE, TASKS
 from rnnsuite.cli.train import build
+from rnnsuite.registry import all_tasks, get_task
 from tests.conftest import compose
 
 
-@pytest.mark.parametrize("task", TASKS)
+@pytest.mark.parametrize("task", list(all_tasks()))
 def test_model_and_batch_move_together(task, tmp_path, data_dir):
-    data = [f"data={FIXTURE[task]}"] if FIXTURE[task] else ["data.n_train=64", "data.n_val=16", "data.n_test=16"]
-    cfg = compose(overrides=[f"task={task}", "model.hidden_size=8", "cell.backend=step", *data],
+    cfg = compose(overrides=[f"task={task}", *get_task(task).fixture, "model.hidden_size=8", "cell.backend=step"],
                   output_dir=str(tmp_path))
     dm, model = build(cfg)
     batch = next(iter(dm.train_dataloader()))
