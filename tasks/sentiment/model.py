@@ -32,10 +32,12 @@ class SentimentClassifier(TaskModule):
                                 pooling)
         self.drop_in, self.drop_out = nn.Dropout(embed_dropout), nn.Dropout(dropout)
         self.head = nn.Linear(self.encoder.output_size, num_classes)
-        # per split, accumulated over the epoch (and synced across processes) by torchmetrics
-        self.metrics = SplitMetrics(lambda split: {"acc": MulticlassAccuracy(num_classes, average="micro"),
-                                                   "macro_f1": MulticlassF1Score(num_classes, average="macro"),
-                                                   "balanced_acc": MulticlassAccuracy(num_classes, average="macro")})
+        # per split, accumulated over the epoch (and synced across processes) by torchmetrics; no argument
+        # checks (predictions are argmaxes: always valid), as those read the tensors back on every update
+        self.metrics = SplitMetrics(lambda split: {
+            "acc": MulticlassAccuracy(num_classes, average="micro", validate_args=False),
+            "macro_f1": MulticlassF1Score(num_classes, average="macro", validate_args=False),
+            "balanced_acc": MulticlassAccuracy(num_classes, average="macro", validate_args=False)})
         self.tokenizer = None
 
     def forward(self, tokens, lengths):
