@@ -2,7 +2,7 @@
 is asserted (speed is measured by the benchmark, not judged by tests)."""
 import json
 
-from rnnsuite.bench import suite_tasks
+from rnnsuite.cli.bench import suite_tasks
 from tests.conftest import run_cli
 
 

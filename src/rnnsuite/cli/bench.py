@@ -34,7 +34,7 @@ GATES = {"rnn": 1, "lstm": 4, "gru": 3}
 
 def suite_tasks():
     """The suite's own registered tasks (tasks of other distributions are benchmarked by naming them)."""
-    from .registry import BUILTIN_CONFIG, all_tasks
+    from ..registry import BUILTIN_CONFIG, all_tasks
     return [name for name, task in all_tasks().items() if task.config == BUILTIN_CONFIG]
 
 
@@ -50,7 +50,7 @@ def median_time(fn, repeats, warmup=1):
 
 
 def machine():
-    from .training.precision import choose_precision, cpu_flags, cpu_name
+    from ..training.precision import choose_precision, cpu_flags, cpu_name
     flags = cpu_flags()
     wanted = ("avx2", "avx512_f", "avx512_bf16", "amx_bf16", "fma3", "neon", "sve")
     return {"cpu": cpu_name(), "flags": [f for f in wanted if f in flags], "threads": torch.get_num_threads(),
@@ -61,8 +61,8 @@ def machine():
 
 # ------------------------------------------------------------------ cells
 def bench_cells(quick, repeats):
-    from .cells import RecurrentStack
-    from .training.precision import cpu_native_bf16
+    from ..cells import RecurrentStack
+    from ..training.precision import cpu_native_bf16
     B, T = (8, 10) if quick else (64, 100)
     bf16 = cpu_native_bf16()[0]
     rows = []
@@ -97,7 +97,7 @@ def bench_cells(quick, repeats):
 
 # ------------------------------------------------------------------ scaling
 def bench_scaling(quick, repeats):
-    from .cells import RecurrentStack
+    from ..cells import RecurrentStack
     base = {"T": 100, "H": 256, "B": 64} if not quick else {"T": 8, "H": 16, "B": 4}
     grid = {"T": [25, 50, 100, 200], "H": [128, 256, 512], "B": [16, 32, 64, 128]} if not quick else \
         {"T": [4, 8], "H": [8, 16], "B": [2, 4]}
@@ -164,16 +164,16 @@ class _StepClock:
 
 
 def task_config(task, quick, output_dir):
-    from .cli.common import compose
+    from .common import compose
     over = [f"task={task}", "logger=csv", f"paths.output_dir={output_dir}"]
     if quick:  # the task's registered fixture (small generated data), with a tiny model
-        from .registry import get_task
+        from ..registry import get_task
         over += [*get_task(task).fixture, "model.hidden_size=16"]
     return compose("train", over)
 
 
 def bare_optimizer(model, optim):
-    from .training.base import OPTIMIZERS
+    from ..training.base import OPTIMIZERS
     cfg = {k: v for k, v in optim.items() if k not in ("name", "scheduler", "warmup_steps", "plateau_patience")}
     return OPTIMIZERS[optim.get("name", "adamw")](model.parameters(), **cfg)
 
@@ -184,9 +184,9 @@ def bench_task(task, quick, repeats, output_dir):
     from hydra.utils import instantiate
     from omegaconf import OmegaConf
 
-    from .cli.common import build_callbacks, build_loggers, setup_env
-    from .cli.train import build
-    from .training.precision import resolve_trainer_precision
+    from .common import build_callbacks, build_loggers, setup_env
+    from .train import build
+    from ..training.precision import resolve_trainer_precision
     cfg = task_config(task, quick, output_dir)
     if cfg.optim.get("scheduler") == "plateau":  # it needs a val metric; the bench validates nothing
         cfg.optim.scheduler = "none"
@@ -313,7 +313,7 @@ def run_task(task, args):
     """One task in a fresh process, so that its peak RSS is its own (--quick: in this process, faster)."""
     if args.quick:
         return task_in_this_process(task, args)
-    cmd = [sys.executable, "-m", "rnnsuite.bench", "--task-only", task, "--repeats", str(args.repeats)]
+    cmd = [sys.executable, "-m", "rnnsuite.cli.bench", "--task-only", task, "--repeats", str(args.repeats)]
     if args.quick:
         cmd.append("--quick")
     t = time.perf_counter()
