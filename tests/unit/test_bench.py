@@ -8,7 +8,7 @@ from tests.conftest import run_cli
 
 def test_quick_bench_produces_the_whole_table(tmp_path, data_dir):
     out, fig = tmp_path / "bench.json", tmp_path / "bench.png"
-    r = run_cli("rnn-bench", "--quick", "--json", out, "--figure", fig)
+    r = run_cli("rnn-bench", "--quick", "--repeats", "2", "--json", out, "--figure", fig)  # 2: a bare loop after a fit
     assert r.returncode == 0, r.stderr[-3000:]
     res = json.loads(out.read_text())
     assert {(c["cell"], c["H"]) for c in res["cells"]} == {(c, 32) for c in ("rnn", "lstm", "gru")}

@@ -213,6 +213,7 @@ def bench_task(task, quick, repeats, output_dir):
 
     def bare():
         model.load_state_dict(init)
+        model.trainer = None  # a previous Lightning fit left its Trainer attached; the bare loop has none
         model.train()
         opt = bare_optimizer(model, OmegaConf.to_container(cfg.optim))
         t0 = None
@@ -287,16 +288,18 @@ def fmt(v, digits=2):
 def markdown(res):
     m = res["machine"]
     lines = [f"rnn-bench {'--quick ' if res['quick'] else ''}on {m['cpu']} ({', '.join(m['flags'])}), "
-             f"{m['threads']} threads, torch {m['torch']}, {m['date']}; auto precision on CPU: {m['precision']}",
-             "", "| cell | H | fused GFLOP/s | step GFLOP/s | fused / step | fused of matmul peak | "
-             "step of matmul peak | matmul peak GFLOP/s | bf16 / fp32 |", "|---|---|---|---|---|---|---|---|---|"]
+             f"{m['threads']} threads, torch {m['torch']}, {m['date']}; auto precision on CPU: {m['precision']}"]
+    if res["cells"]:
+        lines += ["", "| cell | H | fused GFLOP/s | step GFLOP/s | fused / step | fused of matmul peak | "
+                  "step of matmul peak | matmul peak GFLOP/s | bf16 / fp32 |", "|---|---|---|---|---|---|---|---|---|"]
     for r in res["cells"]:
         lines.append(f"| {r['cell']} | {r['H']} | {fmt(r['fused_gflops'], 1)} | {fmt(r['step_gflops'], 1)} | "
                      f"{fmt(r['fused_over_step'])} | {fmt(r['fused_of_peak'])} | {fmt(r['step_of_peak'])} | "
                      f"{fmt(r['matmul_peak_gflops'], 1)} | "
                      f"{fmt(r['bf16_over_fp32']) if r['bf16_over_fp32'] else 'not native'} |")
-    lines += ["", "| task | precision | suite steps/s | bare steps/s | suite / bare | pipeline batches/s | "
-              "pipeline / model | decoding | peak RSS MB |", "|---|---|---|---|---|---|---|---|---|"]
+    if res["tasks"]:
+        lines += ["", "| task | precision | suite steps/s | bare steps/s | suite / bare | pipeline batches/s | "
+                  "pipeline / model | decoding | peak RSS MB |", "|---|---|---|---|---|---|---|---|---|"]
     for r in res["tasks"]:
         if "error" in r:
             lines.append(f"| {r['task']} | failed: {r['error']} |" + " |" * 7)
@@ -342,6 +345,8 @@ def main(argv=None):
     ap.add_argument("--tasks", nargs="*", help="registered task names (default: the suite's own tasks)")
     ap.add_argument("--repeats", type=int, default=None, help="repeats per figure (median); 5, or 1 with --quick")
     ap.add_argument("--figure", default="bench.png", help="where the scaling figure goes")
+    ap.add_argument("--sections", nargs="+", default=["cells", "tasks", "scaling"],
+                    choices=["cells", "tasks", "scaling"], help="what to measure (default: all three)")
     ap.add_argument("--task-only", help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
     args.repeats = args.repeats or (1 if args.quick else 5)
@@ -351,10 +356,10 @@ def main(argv=None):
         print(json.dumps(task_in_this_process(args.task_only, args)))
         return
     res = {"machine": machine(), "quick": args.quick, "repeats": args.repeats,
-           "cells": bench_cells(args.quick, args.repeats),
-           "tasks": [run_task(t, args) for t in args.tasks]}
-    res["scaling"] = bench_scaling(args.quick, args.repeats)
-    res["figure"] = scaling_figure(res["scaling"], args.figure)
+           "cells": bench_cells(args.quick, args.repeats) if "cells" in args.sections else [],
+           "tasks": [run_task(t, args) for t in args.tasks] if "tasks" in args.sections else []}
+    res["scaling"] = bench_scaling(args.quick, args.repeats) if "scaling" in args.sections else []
+    res["figure"] = scaling_figure(res["scaling"], args.figure) if res["scaling"] else None
     print(markdown(res))
     if args.json:
         Path(args.json).write_text(json.dumps(res, indent=2))
