@@ -326,7 +326,9 @@ def run_task(task, args):
     if r.returncode != 0:  # the other tasks' figures are kept; the row says what failed
         print(f"[rnn-bench] task {task} failed:\n{r.stderr[-3000:]}", file=sys.stderr)
         return {"task": task, "error": (r.stderr.strip().splitlines() or ["exit %d" % r.returncode])[-1]}
-    return json.loads(r.stdout.strip().splitlines()[-1])
+    line = r.stdout.strip().splitlines()[-1]
+    print(f"[rnn-bench] {line}", file=sys.stderr)  # each task's figures as soon as they are measured
+    return json.loads(line)
 
 
 def task_in_this_process(task, args):
