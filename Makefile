@@ -9,6 +9,8 @@ export WANDB_SILENT := true
 $(STAMP): pyproject.toml examples/parity_task/pyproject.toml
 	@test -x $(PY) || python3 -m venv $(VENV)
 	@rm -rf rnnsuite.egg-info  # left by the old layout's build: on sys.path in tests, it would hide the installed metadata
+	@# hydra-optuna-sweeper (Optuna 2.10) was a dependency before the project's own sweeper: drop it if present
+	@$(PY) -m pip uninstall -y -q hydra-optuna-sweeper 2>/dev/null || true
 	$(PY) -m pip install -q -e ".[data,dev]"
 	$(PY) -m pip install -q --no-deps -e examples/parity_task  # a task from another distribution: the contract test runs it too
 	@touch $(STAMP)
@@ -31,6 +33,10 @@ lint: setup
 
 bench: setup
 	$(VENV)/bin/rnn-bench --json bench.json --figure bench.png
+
+# A paper-style study: make reproduce STUDY=vanishing (rnn-reproduce --list shows them); writes results/STUDY.md
+reproduce: setup
+	$(VENV)/bin/rnn-reproduce $(STUDY)
 
 clean:
 	rm -rf outputs multirun .pytest_cache

@@ -1,11 +1,17 @@
-"""A cell stack reads the whole sequence; a linear head on the last output predicts the sum (many-to-one)."""
+"""The synthetic probes' models.
+
+- Adding: a cell stack reads the whole sequence; a linear head on the last output predicts the sum (many-to-one).
+- Copy memory: a cell stack reads one-hot tokens; a linear head at every step predicts the output (synced).
+"""
 import torch.nn.functional as F
 from torch import nn
 
-from rnnsuite.architectures import SeqToVec
+from rnnsuite.architectures import SeqToSeq, SeqToVec
 from rnnsuite.cells import build_stack
 from rnnsuite.training import TaskModule
 from rnnsuite.training.diagnostics import grad_norm_through_time, plot_grad_norms
+
+from .data import COPY_LEN
 
 
 class AddingModel(TaskModule):
@@ -56,10 +62,41 @@ class AddingModel(TaskModule):
         png = plot_grad_norms(self.grad_curves, run_dir / "grad_norm_through_time.png",
                               f"adding problem, T={x.size(1)}, {cell}: ||dL/dh_t||")
         ratio = {k: float(v[0] / v[-1]) for k, v in self.grad_curves.items()}
-        return {"grad_norm_first_over_last": ratio, "images": {"grad_norm_through_time": png}}
+        curves = {k: [float(g) for g in v] for k, v in self.grad_curves.items()}
+        return {"grad_norm_first_over_last": ratio, "grad_norm_through_time": curves,
+                "images": {"grad_norm_through_time": png}}
 
     def examples(self, datamodule, n=5):
         x, y = datamodule.splits["test"]
         pred = self(x[:n].to(self.device)).detach().cpu()
         return [f"marked values {x[i, :, 0][x[i, :, 1] > 0].tolist()} -> predicted {float(pred[i]):.3f}, "
                 f"true {float(y[i]):.3f}" for i in range(n)]
+
+
+class CopyModel(TaskModule):
+    task_name = "synthetic"
+    monitor, monitor_mode = "val/ce", "min"
+
+    def __init__(self, num_tokens, num_classes, cell, optim=None, data_state=None, hidden_size=128, num_layers=1):
+        super().__init__(optim)
+        self.save_hyperparameters()
+        self.num_tokens = num_tokens
+        self.rnn = SeqToSeq(build_stack(cell, num_tokens, hidden_size, num_layers))
+        self.head = nn.Linear(hidden_size, num_classes)
+
+    def forward(self, x):
+        h, _ = self.rnn(F.one_hot(x, self.num_tokens).float())
+        return self.head(h)
+
+    def _step(self, batch, split):
+        x, y = batch
+        logits = self(x)
+        ce = F.cross_entropy(logits.transpose(1, 2), y)  # nats per step, over all T + 20 steps
+        copy_acc = (logits[:, -COPY_LEN:].argmax(-1) == y[:, -COPY_LEN:]).float().mean()  # the copied symbols
+        self.log_split(split, {"loss": ce, "ce": ce, "copy_acc": copy_acc}, batch_size=len(y))
+        return ce
+
+    def examples(self, datamodule, n=5):
+        x, y = datamodule.splits["test"]
+        pred = self(x[:n].to(self.device)).argmax(-1).cpu()
+        return [f"symbols {y[i, -COPY_LEN:].tolist()} -> copied {pred[i, -COPY_LEN:].tolist()}" for i in range(n)]

@@ -42,3 +42,20 @@ def test_synthetic_run_writes_plot_and_beats_nothing_silly(tmp_path):
     assert res["test"]["mse"] < res["baselines"]["predict_1"]["mse"]  # T=12 is easy for a GRU
     assert (tmp_path / "grad_norm_through_time.png").is_file()
     assert set(res["grad_norm_first_over_last"]) == {"at initialisation", "trained"}
+
+
+def test_copy_memory_data_and_its_memoryless_baseline():
+    import math
+
+    from rnnsuite.tasks.synthetic.data import copy_baseline, copy_memory
+    x, y = copy_memory(500, 30, seed=0)
+    assert x.shape == y.shape == (500, 50)
+    assert torch.equal(y[:, -10:], x[:, :10]) and (x[:, :10] >= 1).all() and (x[:, :10] <= 8).all()
+    assert (x[:, 39] == 9).all() and (x[:, 10:39] == 0).all() and (x[:, 40:] == 0).all()
+    assert (y[:, :40] == 0).all()
+    # the memoryless strategy: certain blanks, then a uniform guess over 8 symbols for the last 10 steps
+    p = torch.full((500, 50, 9), 1e-12)
+    p[:, :40, 0] = 1.0
+    p[:, 40:, 1:] = 1 / 8
+    ce = torch.nn.functional.nll_loss(p.log().transpose(1, 2), y)
+    assert float(ce) == pytest.approx(copy_baseline(30), rel=1e-6) == pytest.approx(10 * math.log(8) / 50)

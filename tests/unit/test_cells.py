@@ -127,3 +127,12 @@ def test_bad_arguments_are_clear():
         s(torch.randn(2, 5, 3), torch.tensor([5, 0]))
     with pytest.raises(ValueError, match="unidirectional"):
         RecurrentStack("gru", 3, 4, bidirectional=True).step(torch.randn(2, 3))
+
+
+@pytest.mark.parametrize("cell", ["rnn", "gru"])
+def test_init_gain_scales_each_orthogonal_recurrent_block_to_that_spectral_norm(cell):
+    stack = RecurrentStack(cell, 3, 16, num_layers=2, init="orthogonal", init_gain=2.5)
+    for name, p in stack.rnn.named_parameters():
+        if name.startswith("weight_hh"):
+            for block in p.detach().split(16):
+                torch.testing.assert_close(torch.linalg.svdvals(block), torch.full((16,), 2.5))

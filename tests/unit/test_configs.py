@@ -65,14 +65,31 @@ def test_experiments_compose(experiment, tmp_path):
     assert cfg.task.name
 
 
-@pytest.mark.parametrize("sweep", options("sweep"))
-def test_sweeps_compose(sweep, tmp_path):
+def compose_with_hydra(overrides):
     from hydra import compose as hydra_compose
     from hydra import initialize_config_module
     register_resolvers()
     with initialize_config_module(CONF_MODULE, version_base="1.3"):
-        cfg = hydra_compose("train", overrides=[f"sweep={sweep}"], return_hydra_config=True)
-    assert cfg.hydra.sweeper.params
+        return hydra_compose("train", overrides=overrides, return_hydra_config=True)
+
+
+@pytest.mark.parametrize("sweep", options("sweep"))
+def test_sweeps_compose_with_the_projects_sweepers(sweep):
+    cfg = compose_with_hydra([f"sweep={sweep}"])
+    kind = "OptunaSweeper" if sweep == "optuna" else "GridSweeper"
+    assert cfg.hydra.sweeper._target_ == f"hydra_plugins.rnnsuite_sweepers.sweepers.{kind}"
+
+
+@pytest.mark.parametrize("task", options("task"))
+def test_each_task_has_a_search_space_over_keys_its_config_has(task):
+    from omegaconf import OmegaConf
+
+    from rnnsuite.sweep.space import parse
+    cfg = compose_with_hydra([f"task={task}", "sweep=optuna"])
+    fixed, space = parse([f"{k}={v}" for k, v in cfg.hydra.sweeper.params.items()])
+    assert len(space) >= 2 and not fixed
+    for key in space:  # a misspelt key would fail every trial
+        assert OmegaConf.select(cfg, key) is not None, key
 
 
 @pytest.mark.parametrize("name", ["eval", "predict"])

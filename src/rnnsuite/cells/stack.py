@@ -21,7 +21,7 @@ INITS = ("default", "orthogonal", "identity")
 
 class RecurrentStack(nn.Module):
     def __init__(self, cell, input_size, hidden_size, num_layers=1, bidirectional=False, dropout=0.0,
-                 nonlinearity="tanh", backend="fused", init="default", forget_bias=None):
+                 nonlinearity="tanh", backend="fused", init="default", forget_bias=None, init_gain=1.0):
         super().__init__()
         if cell not in FUSED:
             raise ValueError(f"unknown cell {cell!r}; choose one of {sorted(FUSED)}")
@@ -41,15 +41,16 @@ class RecurrentStack(nn.Module):
         self.rnn = FUSED[cell](input_size, hidden_size, num_layers=num_layers, batch_first=True,
                                bidirectional=bidirectional, dropout=dropout if num_layers > 1 else 0.0,
                                **kwargs)
-        self.reset_parameters(init, forget_bias)
+        self.reset_parameters(init, forget_bias, init_gain)
 
     @property
     def output_size(self):
         return self.hidden_size * self.num_directions
 
     # ------------------------------------------------------------------ initialisation
-    def reset_parameters(self, init="default", forget_bias=None):
-        """Weight initialisation is part of the cell: the seeds' cure for vanishing gradients."""
+    def reset_parameters(self, init="default", forget_bias=None, init_gain=1.0):
+        """Weight initialisation is part of the cell: the seeds' cure for vanishing gradients. `init_gain`
+        scales the recurrent matrices after the scheme (> 1: the large init that makes gradients explode)."""
         H = self.hidden_size
         if init != "default":
             for name, p in self.rnn.named_parameters():
@@ -72,6 +73,11 @@ class RecurrentStack(nn.Module):
                 if name.startswith("bias"):
                     # torch's LSTM gate order is i, f, g, o; b_ih and b_hh add up, so split the value.
                     p.data[H:2 * H] = forget_bias / 2
+        if init_gain != 1.0:
+            with torch.no_grad():
+                for name, p in self.rnn.named_parameters():
+                    if name.startswith("weight_hh"):
+                        p.mul_(init_gain)
         return self
 
     # ------------------------------------------------------------------ forward
@@ -188,11 +194,12 @@ def final_hidden(state, num_layers, num_directions):
 
 
 def build_stack(cell_cfg, input_size, hidden_size, num_layers=1, bidirectional=False, dropout=0.0):
-    """Build a stack from a `cell=` config group (type, backend, init, nonlinearity, forget_bias)."""
+    """Build a stack from a `cell=` config group (type, backend, init, init_gain, nonlinearity, forget_bias)."""
     cfg = dict(cell_cfg)
     return RecurrentStack(cfg["type"], input_size, hidden_size, num_layers=num_layers,
                           bidirectional=bidirectional, dropout=dropout,
                           nonlinearity=cfg.get("nonlinearity", "tanh"), backend=cfg.get("backend", "fused"),
-                          init=cfg.get("init", "default"), forget_bias=cfg.get("forget_bias"))
+                          init=cfg.get("init", "default"), forget_bias=cfg.get("forget_bias"),
+                          init_gain=cfg.get("init_gain", 1.0))
 
 

@@ -31,6 +31,7 @@ def conf_options(group):
     """The options of a config group of the suite's own tree, e.g. conf_options("task")."""
     return sorted(p.name[:-5] for p in (conf_root() / group).iterdir() if p.name.endswith(".yaml"))
 
+
 EXPECTED = (UserError, DataError, FileNotFoundError, ValueError)
 
 
@@ -48,7 +49,7 @@ def friendly(fn):
                 raise
             print(f"error: {one_line(cause)}", file=sys.stderr)
             if in_multirun():
-                raise
+                raise  # Hydra records the job as failed, and the sweep goes on to the next one
             sys.exit(2)
     return wrapper
 
@@ -123,14 +124,32 @@ def plain(node):
     return OmegaConf.to_container(node, resolve=True) if node is not None else None
 
 
-def build_loggers(cfg):
+def build_loggers(cfg, wandb_names=None):
+    """The configured loggers. `wandb_names` (name, group, job_type) override the W&B run's; the W&B run
+    starts here, so that a run that fails later still has its own."""
     from hydra.utils import instantiate
+    from pytorch_lightning.loggers import WandbLogger
     loggers = []
     for _, lcfg in (cfg.get("logger") or {}).items():
         if lcfg is None:
             continue
-        loggers.append(instantiate(lcfg))
+        is_wandb = lcfg._target_.endswith("WandbLogger")
+        logger = instantiate(lcfg, **(wandb_names or {})) if is_wandb else instantiate(lcfg)
+        if isinstance(logger, WandbLogger):
+            logger.experiment.config.update({"run_config": plain(cfg)}, allow_val_change=True)
+        loggers.append(logger)
     return loggers
+
+
+def finish_loggers(loggers, error=None):
+    """End this run's W&B run (as failed, with the error, when there is one): in a multirun the next job must
+    start its own run instead of logging into this one."""
+    from pytorch_lightning.loggers import WandbLogger
+    for logger in loggers:
+        if isinstance(logger, WandbLogger):
+            if error is not None:
+                logger.experiment.summary["error"] = f"{type(error).__name__}: {error}"[:1000]
+            logger.experiment.finish(exit_code=1 if error is not None else 0)
 
 
 def build_callbacks(cfg, has_logger):
@@ -338,9 +357,6 @@ def cli_main(hydra_main):
 
 def register_resolvers():
     """The config's own interpolations; the console scripts (and tests that compose) call this first."""
-    # Optuna's sweeper wants "maximize"/"minimize"; the monitor says "max"/"min".
-    if not OmegaConf.has_resolver("sweep_direction"):
-        OmegaConf.register_new_resolver("sweep_direction", lambda mode: "maximize" if mode == "max" else "minimize")
     # hydra.searchpath of train/eval/predict.yaml: the config packages of tasks other distributions register
     if not OmegaConf.has_resolver("rnnsuite_task_configs"):
         OmegaConf.register_new_resolver("rnnsuite_task_configs",

@@ -1,0 +1,22 @@
+"""Callbacks every run gets from `conf/callbacks/`."""
+import math
+
+import pytorch_lightning as pl
+
+
+class NonFiniteLossError(ValueError):
+    """The training loss became NaN or infinite: the run cannot recover, so it stops with this error."""
+
+
+class FiniteLoss(pl.Callback):
+    """Stop a run whose training loss is NaN or infinite, with a clear error instead of epochs of NaN.
+
+    A sweep records the error on the trial (FAILED) and goes on. Off with `callbacks.finite_loss=null`
+    (a study of divergence wants such runs to finish)."""
+
+    def on_train_batch_end(self, trainer, pl_module, outputs, batch, batch_idx):
+        loss = outputs.get("loss") if isinstance(outputs, dict) else outputs
+        if loss is not None and not math.isfinite(float(loss)):
+            raise NonFiniteLossError(
+                f"the training loss is {float(loss)} at step {trainer.global_step} (epoch {trainer.current_epoch}); "
+                f"lower optim.lr or clip gradients (trainer.gradient_clip_val)")

@@ -1,0 +1,72 @@
+"""rnn-reproduce: every study runs in --quick mode (tiny grids on fixtures) and writes its table and figure;
+a second call runs nothing; the table's means and spreads are those of the runs' results.json."""
+import json
+import re
+import statistics
+
+import pytest
+
+from rnnsuite.cli.reproduce import main
+from rnnsuite.studies import STUDIES
+from rnnsuite.studies.base import MEAN_STD, reproduce
+
+
+@pytest.fixture(scope="module")
+def quick(tmp_path_factory):
+    """Each study's quick grid, run once for this module: name -> (out folder, runs, log lines)."""
+    done = {}
+    data = tmp_path_factory.mktemp("data")
+
+    def run(name):
+        if name not in done:
+            out, log = tmp_path_factory.mktemp(name), []
+            with pytest.MonkeyPatch.context() as mp:
+                mp.setenv("RNNSUITE_DATA_DIR", str(data))
+                done[name] = out, reproduce(STUDIES[name], out, quick=True, log=log.append), log
+        return done[name]
+    return run
+
+
+@pytest.mark.parametrize("name", list(STUDIES))
+def test_each_study_runs_quick_and_tables_a_row_per_cell(name, quick):
+    study = STUDIES[name]
+    tmp_path, runs, _ = quick(name)
+    assert all(r.results for r in runs), [r.error for r in runs if r.error]
+    md = (tmp_path / f"{name}.md").read_text()
+    assert md.startswith(f"# {study.title}") and "commit " in md and "total wall time" in md
+    assert (tmp_path / f"{name}.png").stat().st_size > 5000
+    for label in dict.fromkeys(r.key[study.rows] for r in runs):
+        row = next((ln for ln in md.splitlines() if ln.startswith(f"| {label} |")), None)
+        assert row is not None, f"no row for {label!r}"
+        assert MEAN_STD.search(row), row
+    data = json.loads((tmp_path / f"{name}.json").read_text())
+    assert len(data["runs"]) == len(runs) == len({r.name for r in runs})
+
+
+def test_the_table_is_the_mean_and_std_of_the_runs_and_a_rerun_runs_nothing(quick):
+    study = STUDIES["vanishing"]
+    tmp_path, runs, log = quick("vanishing")
+    stamps = {r.name: (r.dir / "results.json").stat().st_mtime_ns for r in runs}
+    md = (tmp_path / "vanishing.md").read_text()
+    table = md.split("## Test MSE")[1].split("##")[0]
+    for cell in dict.fromkeys(r.key["cell"] for r in runs):
+        mse = [json.loads((r.dir / "results.json").read_text())["test"]["mse"] for r in runs if r.key["cell"] == cell]
+        row = next(ln for ln in table.splitlines() if ln.startswith(f"| {cell} |"))
+        mean, std = map(float, MEAN_STD.search(row).groups())
+        assert mean == pytest.approx(statistics.mean(mse), abs=6e-5)
+        assert std == pytest.approx(statistics.stdev(mse), abs=6e-5)
+    log.clear()
+    reproduce(study, tmp_path, quick=True, log=log.append)
+    assert log[0] == f"{len(runs)} of {len(runs)} runs finished; running 0"
+    assert {r.name: (r.dir / "results.json").stat().st_mtime_ns for r in runs} == stamps
+    assert len(json.loads((tmp_path / "runs" / "vanishing" / "study.json").read_text())["sessions"]) == 1
+
+
+def test_list_names_every_study_and_a_wrong_one_is_one_error_line(capsys):
+    assert main(["--list"]) == 0
+    listed = re.findall(r"^(\w+)\s+\d+ runs", capsys.readouterr().out, re.M)
+    assert listed == list(STUDIES) and len(listed) == 9
+    assert main(["nope"]) == 2
+    assert capsys.readouterr().err.strip() == ("error: unknown study 'nope'; choose one of " + ", ".join(STUDIES)
+                                               + " (rnn-reproduce --list)")
+    assert main(["copy", "--seeds", "2"]) == 2
