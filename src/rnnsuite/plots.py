@@ -11,10 +11,10 @@ from .atomic import atomic_path
 DPI = 110
 
 
-def figure(nrows=1, ncols=1, figsize=(6.4, 4.0), squeeze=True):
-    """(fig, axes) as `pyplot.subplots` gives them."""
+def figure(nrows=1, ncols=1, figsize=(6.4, 4.0), squeeze=True, **subplots):
+    """(fig, axes) as `pyplot.subplots` gives them (`subplots`: e.g. gridspec_kw)."""
     fig = Figure(figsize=figsize)
-    return fig, fig.subplots(nrows, ncols, squeeze=squeeze)
+    return fig, fig.subplots(nrows, ncols, squeeze=squeeze, **subplots)
 
 
 def save_figure(fig, path):

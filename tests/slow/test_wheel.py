@@ -55,3 +55,9 @@ def test_the_wheel_runs_tasks_outside_the_checkout(tmp_path):
     out = run([bin_dir / "rnn-predict", "task=sentiment", f"ckpt={work / 'sentiment' / 'checkpoints' / 'best.ckpt'}",
                "text='a superb film'"], work, env).stdout
     assert out.split("\t")[0] in ("fresh", "rotten")
+    # the project's Optuna sweeper and its per-task search space, found from the wheel (Hydra plugin + pkg:// config)
+    run([bin_dir / "rnn-train", "-m", "task=synthetic", "data.n_train=64", "data.n_val=32", "data.n_test=32",
+         "data.seq_len=10", "sweep=optuna", "hydra.sweeper.n_trials=2", "trainer.max_epochs=1", *FAST,
+         f"hydra.sweep.dir={work / 'sweep'}"], work, env)
+    summary = json.loads((work / "sweep" / "sweep_summary.json").read_text())
+    assert summary["states"] == {"COMPLETE": 2}, summary["states"]

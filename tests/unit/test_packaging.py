@@ -12,7 +12,8 @@ from rnnsuite.registry import all_tasks
 
 ROOT = Path(__file__).resolve().parents[2]
 # where each installed package lives in the repository (pyproject's package-dir)
-ROOTS = {"rnnsuite": ROOT / "src" / "rnnsuite", "rnnsuite.tasks": ROOT / "tasks", "rnnsuite.conf": ROOT / "conf"}
+ROOTS = {"rnnsuite": ROOT / "src" / "rnnsuite", "rnnsuite.tasks": ROOT / "tasks", "rnnsuite.conf": ROOT / "conf",
+         "hydra_plugins": ROOT / "src" / "hydra_plugins"}
 
 
 def modules():
@@ -53,6 +54,16 @@ def test_the_wheel_lists_every_package_of_the_tree():
     assert listed == on_disk
 
 
+def test_the_wheel_carries_every_config_file():
+    """Each YAML file of conf/ (e.g. conf/sweep/space/*.yaml, two folders down) matches a package-data pattern."""
+    from fnmatch import fnmatch
+    setuptools = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]
+    patterns = setuptools["package-data"]["rnnsuite.conf"]
+    files = [str(f.relative_to(ROOT / "conf")) for f in (ROOT / "conf").rglob("*.yaml")]
+    missing = [f for f in files if not any(fnmatch(f, p) and p.count("/") == f.count("/") for p in patterns)]
+    assert not missing
+
+
 def test_only_the_cli_imports_the_cli_and_no_task_imports_another():
     offenders = []
     for name, path in modules().items():
@@ -74,7 +85,7 @@ def test_importing_every_task_has_no_side_effects():
     mods = [n for n in modules() if n.startswith("rnnsuite.tasks.")]
     code = ("import sys\n" + "".join(f"import {m}\n" for m in mods) +
             "from omegaconf import OmegaConf\n"
-            "assert not OmegaConf.has_resolver('sweep_direction'), 'a resolver was registered'\n"
+            "assert not OmegaConf.has_resolver('rnnsuite_task_configs'), 'a resolver was registered'\n"
             "assert not [m for m in sys.modules if m.startswith('rnnsuite.cli')], 'the CLI was imported'\n")
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT / "tests")
     assert proc.returncode == 0, proc.stderr[-2000:]

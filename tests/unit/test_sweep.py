@@ -15,6 +15,7 @@ import time
 
 import hydra
 import optuna
+from hydra_plugins.rnnsuite_sweepers import register
 
 from rnnsuite.sweep.trial import current_trial
 
@@ -33,6 +34,7 @@ def main(cfg):
 
 
 if __name__ == "__main__":
+    register()  # an editable install hides the plugin from Hydra's scan
     main()
 '''
 

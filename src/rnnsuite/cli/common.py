@@ -356,8 +356,12 @@ def cli_main(hydra_main):
 
 
 def register_resolvers():
-    """The config's own interpolations; the console scripts (and tests that compose) call this first."""
+    """The config's own interpolations and the project's Hydra sweepers; the console scripts (and tests that
+    compose) call this first."""
+    from hydra_plugins.rnnsuite_sweepers import register
+    register()
     # hydra.searchpath of train/eval/predict.yaml: the config packages of tasks other distributions register
     if not OmegaConf.has_resolver("rnnsuite_task_configs"):
         OmegaConf.register_new_resolver("rnnsuite_task_configs",
                                         lambda: [f"pkg://{pkg}" for pkg in config_packages()])
+

@@ -11,11 +11,26 @@ Finished runs (their results.json exists) are never run again: stop a study at a
 continues it. The report is rebuilt from every finished run each time.
 """
 import argparse
+import contextlib
 import shlex
 import sys
 
 from ..studies import STUDIES
-from ..studies.base import reproduce
+from ..studies.base import COMMON, reproduce
+from ..sweep.space import override
+from .common import CONF_MODULE, register_resolvers
+
+
+def run_here(run):
+    """Compose the run's config as rnn-train would and train in this process (fast for tiny runs)."""
+    from hydra import compose, initialize_config_module
+
+    from .train import train
+    register_resolvers()
+    with initialize_config_module(CONF_MODULE, version_base="1.3"):
+        cfg = compose("train", overrides=run.overrides + COMMON + [override("paths.output_dir", str(run.dir))])
+    with open(run.dir / "train.log", "w") as log, contextlib.redirect_stdout(log), contextlib.redirect_stderr(log):
+        train.__wrapped__(cfg)  # the undecorated function: an error raises here instead of exiting
 
 
 def parser():
@@ -59,7 +74,7 @@ def main(argv=None):
                        + ([f"--out {shlex.quote(args.out)}"] if args.out else []))
     reproduce(STUDIES[args.study], out, seeds=args.seeds, quick=args.quick,
               wrap=shlex.split(args.wrap) if args.wrap else None, jobs=args.jobs, max_runs=args.max_runs,
-              command=command)
+              command=command, run_here=run_here)
     return 0
 
 

@@ -12,7 +12,7 @@ def beams(run):
 
 
 def report(study, runs):
-    from ..plots import plt
+    from ..plots import figure
     models = list(dict.fromkeys(r.key["model"] for r in runs))
     done = [r for r in runs if r.results]
     keys = sorted({k for r in done for k in r.results["test"] if k.startswith(("bleu", "chrf"))})
@@ -42,7 +42,7 @@ def report(study, runs):
               "holds up to about 50 words.", "",
               "Protocol differences: English → Spanish Bible verses (KJV → Reina-Valera 1909) with a far smaller "
               "model and budget, BPE vocabularies, a Luong (general) attention by default.", ""]
-    fig, ax = plt.subplots(figsize=(7.5, 4.2))
+    fig, ax = figure(figsize=(7.5, 4.2))
     for i, m in enumerate(models):
         for b, ls in (("beam1", "--"), (None, "-")):
             runs_m = [r for r in done if r.key["model"] == m]
@@ -59,7 +59,6 @@ def report(study, runs):
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8)
     ax.set_title("BLEU by source length")
-    fig.tight_layout()
     return "\n".join(lines), fig
 
 

@@ -5,7 +5,6 @@ A study is cells × its own axis × seeds. Each run is one `rnn-train` command i
 can be stopped at any point and continued with the same command. The report (`<out>/<study>.md`, `.png`,
 `.json`) is rebuilt from the finished runs every time.
 """
-import contextlib
 import itertools
 import json
 import math
@@ -20,6 +19,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ..plots import save_figure
 from ..sweep.space import override
 
 QUICK_SEEDS = 2  # --quick checks the pipeline (a mean ± std needs two runs), not the results
@@ -78,18 +78,6 @@ class Study:
 
 
 # ---------------------------------------------------------------------------------------------- running
-def run_inprocess(run):
-    """Compose the run's config as rnn-train would and train in this process (fast for tiny runs)."""
-    from hydra import compose, initialize_config_dir
-
-    from ..cli.common import CONF_DIR
-    from ..cli.train import train
-    with initialize_config_dir(CONF_DIR, version_base="1.3"):
-        cfg = compose("train", overrides=run.overrides + COMMON + [override("paths.output_dir", str(run.dir))])
-    with open(run.dir / "train.log", "w") as log, contextlib.redirect_stdout(log), contextlib.redirect_stderr(log):
-        train.__wrapped__(cfg)  # the undecorated function: an error raises here instead of exiting
-
-
 def run_subprocess(run, wrap, threads=None):
     """`wrap python -m rnnsuite.cli.train ...`, e.g. with wrap = a CPU-slot runner that waits for a free core."""
     cmd = [*wrap, sys.executable, "-m", "rnnsuite.cli.train", *run.overrides, *COMMON,
@@ -103,9 +91,10 @@ def run_subprocess(run, wrap, threads=None):
         raise RuntimeError((errors or lines or [f"exit code {proc.returncode}"])[-1])
 
 
-def execute(runs, wrap=None, jobs=1, max_runs=None, log=print):
+def execute(runs, wrap=None, jobs=1, max_runs=None, log=print, run_here=None):
     """Run the unfinished runs (at most max_runs of them); a failed run is logged and left unfinished (the next
-    call tries it again). Runs side by side (jobs > 1) share the cores: one thread each."""
+    call tries it again). Runs side by side (jobs > 1) share the cores: one thread each. `run_here(run)`, when
+    given, trains one run in this process (no wrapper, one job): the CLI passes its own."""
     todo = [r for r in runs if not (r.dir / "results.json").is_file()]
     log(f"{len(runs) - len(todo)} of {len(runs)} runs finished; running {len(todo[:max_runs])}")
     todo = todo[:max_runs]
@@ -117,7 +106,7 @@ def execute(runs, wrap=None, jobs=1, max_runs=None, log=print):
         (run.dir / "error.txt").unlink(missing_ok=True)  # from an earlier attempt
         started = time.time()
         try:
-            run_subprocess(run, wrap or [], threads) if (wrap or jobs > 1) else run_inprocess(run)
+            run_subprocess(run, wrap or [], threads) if (wrap or jobs > 1 or run_here is None) else run_here(run)
             log(f"[{i + 1}/{len(todo)}] {run.name}: {time.time() - started:.0f} s")
         except Exception as e:  # noqa: BLE001 - one run's failure must not end the study
             (run.dir / "error.txt").write_text(f"{type(e).__name__}: {e}\n")
@@ -242,9 +231,7 @@ def write_report(study, runs, out, command, sessions):
     tail = ["", "## Runs that failed", ""] + [f"- `{r.name}`: {r.error}" for r in failed] if failed else []
     out.mkdir(parents=True, exist_ok=True)
     (out / f"{study.name}.md").write_text("\n".join(head) + body.rstrip() + "\n" + "\n".join(tail) + "\n")
-    fig.savefig(out / f"{study.name}.png", dpi=110)
-    from ..plots import plt
-    plt.close(fig)
+    save_figure(fig, out / f"{study.name}.png")
     data = {"study": study.name, "command": command, "sessions": sessions,
             "runs": [{"key": r.key, "command": r.command, "results": _slim(r.results), "error": r.error}
                      for r in runs]}
@@ -259,7 +246,8 @@ def _slim(results):
             if k not in ("images", "run_dir", "best_checkpoint", "grad_norm_through_time")}
 
 
-def reproduce(study, out, seeds=3, quick=False, wrap=None, jobs=1, max_runs=None, command=None, log=print):
+def reproduce(study, out, seeds=3, quick=False, wrap=None, jobs=1, max_runs=None, command=None, log=print,
+              run_here=None):
     """Run what is left of the study's grid, then write its report. Returns the runs."""
     out = Path(out)
     runs_dir = out / "runs" / study.name
@@ -269,7 +257,7 @@ def reproduce(study, out, seeds=3, quick=False, wrap=None, jobs=1, max_runs=None
     state_path = runs_dir / "study.json"
     state = json.loads(state_path.read_text()) if state_path.is_file() else {"sessions": []}
     started = time.time()
-    ran = execute(runs, wrap=wrap, jobs=jobs, max_runs=max_runs, log=log)
+    ran = execute(runs, wrap=wrap, jobs=jobs, max_runs=max_runs, log=log, run_here=run_here)
     if ran or not state["sessions"]:
         state["sessions"].append({"started": time.strftime("%Y-%m-%d %H:%M", time.localtime(started)),
                                   "seconds": round(time.time() - started, 1), "runs": ran, "jobs": jobs,

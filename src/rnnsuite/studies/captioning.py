@@ -5,7 +5,7 @@ MODELS = {"attention": [], "no attention": ["model.attention=null"], "blind": ["
 
 
 def report(study, runs):
-    from ..plots import plt
+    from ..plots import figure
     lines = ["## Test BLEU-4 (mean ± std over seeds)", "",
              table(runs, "model", None, lambda r: r.results["test"]["bleu4"], digits=1), "",
              "## Test content accuracy (the caption names exactly the right items and counts)", "",
@@ -16,12 +16,11 @@ def report(study, runs):
              "Protocol differences: generated scenes of real Fashion-MNIST items with template captions, not "
              "photographs; BLEU here is far higher than on natural captions and not comparable in value, only "
              "in ranking.", ""]
-    fig, axes = plt.subplots(1, 2, figsize=(10, 3.8))
+    fig, axes = figure(1, 2, figsize=(10, 3.8))
     models = list(dict.fromkeys(r.key["model"] for r in runs))
     bars(axes[0], runs, lambda r: r.results["test"]["bleu4"], "model", models, title="test BLEU-4")
     bars(axes[1], runs, lambda r: 100 * r.results["test"]["content_acc"], "model", models,
          title="test content accuracy (%)")
-    fig.tight_layout()
     return "\n".join(lines), fig
 
 

@@ -10,7 +10,7 @@ CHUNG = {"tanh RNN": 8.82, "GRU": 8.54, "LSTM": 8.67}  # Chung et al. 2014, Tabl
 
 
 def report(study, runs):
-    from ..plots import plt
+    from ..plots import figure
     cells = list(dict.fromkeys(r.key["cell"] for r in runs))
     lines = ["## Test NLL per time step (nats; mean ± std over seeds)", "",
              "| cell | parameters | test NLL | val NLL | Chung et al. 2014, JSB |", "|---|---|---|---|---|"]
@@ -29,7 +29,7 @@ def report(study, runs):
               "Protocol differences: our 371 Bach chorales from music21's corpus, split by chorale (295 / 38 / 38), "
               "quarter-note frames over the pitch range the corpus uses, not Boulanger-Lewandowski's JSB split over "
               "88 keys; compare the ranking and the ballpark, not the decimals.", ""]
-    fig, ax = plt.subplots(figsize=(6.5, 4))
+    fig, ax = figure(figsize=(6.5, 4))
     bars(ax, runs, lambda r: r.results["test"]["nll"], "cell", cells, ylabel="test NLL per time step (nats)",
          title="polyphonic music at matched parameter counts")
     ax.scatter([i for i, c in enumerate(cells) if c in CHUNG], [CHUNG[c] for c in cells if c in CHUNG], marker="D",
@@ -37,7 +37,6 @@ def report(study, runs):
     ours = [m for m in series(runs, lambda r: r.results["test"]["nll"], "cell", cells)[0] if m == m]  # not NaN
     ax.set_ylim(min(list(CHUNG.values()) + ours) - 1, None)
     ax.legend(fontsize=8)
-    fig.tight_layout()
     return "\n".join(lines), fig
 
 

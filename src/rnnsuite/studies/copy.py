@@ -12,7 +12,7 @@ def baseline(T):
 
 
 def report(study, runs):
-    from ..plots import plt
+    from ..plots import figure
     delays = sorted(set(r.key["T"] for r in runs))
     lines = ["## Test cross-entropy per step (nats, mean ± std over seeds)", "",
              table(runs, "cell", "T", lambda r: r.results["test"]["ce"], digits=4),
@@ -26,7 +26,7 @@ def report(study, runs):
              "thousands of iterations while the unitary RNN goes below it.", "",
              "Protocol differences: shorter delays and a far smaller budget than theirs (below); cross-entropy "
              "here is averaged over all T + 20 steps, as theirs.", ""]
-    fig, axes = plt.subplots(1, 2, figsize=(12, 4.2))
+    fig, axes = figure(1, 2, figsize=(12, 4.2))
     cells = list(dict.fromkeys(r.key["cell"] for r in runs))
     for i, cell in enumerate(cells):
         ratios = []
@@ -51,7 +51,6 @@ def report(study, runs):
     for ax in axes:
         ax.grid(alpha=0.3, which="both")
         ax.legend(fontsize=8)
-    fig.tight_layout()
     return "\n".join(lines), fig
 
 

@@ -27,7 +27,7 @@ def diverged(run):
 
 
 def report(study, runs):
-    from ..plots import plt
+    from ..plots import figure
     settings = list(dict.fromkeys(r.key["clipping"] for r in runs))
     lines = ["## Divergence and gradient norms (per setting, over seeds)", "",
              "| clipping | diverged | max ‖∇‖ before clipping | median ‖∇‖ | test MSE |", "|---|---|---|---|---|"]
@@ -49,7 +49,7 @@ def report(study, runs):
               "Protocol differences: the adding problem of the `vanishing` study at T = 50 with plain SGD (no "
               "momentum); Pascanu et al. study the same effect on several synthetic tasks and on language models.",
               ""]
-    fig, axes = plt.subplots(1, 2, figsize=(12, 4.2))
+    fig, axes = figure(1, 2, figsize=(12, 4.2))
     for i, s in enumerate(settings):
         for j, r in enumerate(r for r in runs if r.key["clipping"] == s and r.results):
             steps, norms = curve(r, "train/grad_norm")
@@ -65,7 +65,6 @@ def report(study, runs):
         ax.set_xlabel("step")
         ax.grid(alpha=0.3, which="both")
         ax.legend(fontsize=8)
-    fig.tight_layout()
     return "\n".join(lines), fig
 
 

@@ -7,7 +7,7 @@ STYLES = {"direct": ["model.style=direct"], "encdec": ["experiment=forecasting_e
 
 
 def report(study, runs):
-    from ..plots import plt
+    from ..plots import figure
     done = [r for r in runs if r.results]
     lines = ["## Test MAPE (%, mean ± std over seeds)", "",
              table(runs, "cell", "style", lambda r: r.results["test"]["mape"], digits=2), "",
@@ -24,7 +24,7 @@ def report(study, runs):
               "## Published", "",
               "No published figure is for this exact split: the reference point is the seasonal naive forecast, "
               "which a model must beat (Hyndman & Athanasopoulos, fpp2's `elecdemand`).", ""]
-    fig, ax = plt.subplots(figsize=(8, 4))
+    fig, ax = figure(figsize=(8, 4))
     cells = list(dict.fromkeys(r.key["cell"] for r in runs))
     styles = list(dict.fromkeys(r.key["style"] for r in runs))
     bars(ax, runs, lambda r: r.results["test"]["mape"], "cell", cells, "style", styles, "test MAPE (%)",
@@ -33,7 +33,6 @@ def report(study, runs):
         vals = [r.results["baselines"][n]["mape"] for r in done if n in r.results["baselines"]]
         ax.axhline(sum(vals) / len(vals), color=f"C{k + 3}", ls=":", label=n)
     ax.legend(fontsize=7)
-    fig.tight_layout()
     return "\n".join(lines), fig
 
 
@@ -44,7 +43,7 @@ STUDY = Study(
     axes={"cell": CELLS, "style": STYLES},
     budget="the forecasting task's defaults",
     report=report,
-    quick=["data=forecast_fixture", "data.fixture_days=20", "trainer.max_epochs=1", "model.hidden_size=8",
+    quick=["data=forecast_fixture", "data.fixture_size=20", "trainer.max_epochs=1", "model.hidden_size=8",
            "model.head_hidden=8"],
     quick_axes={"style": ["direct"]},
 )

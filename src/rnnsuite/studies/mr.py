@@ -8,7 +8,7 @@ PUBLISHED = [("NB-SVM (Wang & Manning 2012)", 79.4), ("CNN-rand (Kim 2014)", 76.
 
 
 def report(study, runs):
-    from ..plots import plt
+    from ..plots import figure
     acc = lambda r: r.results["test"]["acc"]  # noqa: E731
     tfidf = [r.results["baselines"]["tfidf_logreg"]["acc"] for r in runs if r.results]
     major = [r.results["baselines"]["majority_class"]["acc"] for r in runs if r.results]
@@ -26,7 +26,7 @@ def report(study, runs):
     lines += ["", "Protocol differences: our test split is 10% of 12,808 Rotten Tomatoes snippets (10,456 of them are "
               "MR sentences), one stratified split, not MR's 10-fold cross-validation; Kim's CNNs use word2vec "
               "(static) or random (rand) embeddings, ours are learned from scratch.", ""]
-    fig, ax = plt.subplots(figsize=(7.5, 4))
+    fig, ax = figure(figsize=(7.5, 4))
     cells = list(dict.fromkeys(r.key["cell"] for r in runs))
     dirs = list(dict.fromkeys(r.key["direction"] for r in runs))
     bars(ax, runs, lambda r: 100 * acc(r), "cell", cells, "direction", dirs, "test accuracy (%)",
@@ -37,7 +37,6 @@ def report(study, runs):
         ax.axhline(value, color=f"C{k + 3}", ls=":", label=name)
     ax.set_ylim(60, 85)
     ax.legend(fontsize=7, loc="lower right")
-    fig.tight_layout()
     return "\n".join(lines), fig
 
 

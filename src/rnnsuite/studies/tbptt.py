@@ -13,7 +13,7 @@ def k_overrides(k):
 
 
 def report(study, runs):
-    from ..plots import plt
+    from ..plots import figure
     ks = sorted(set(r.key["k"] for r in runs))
     lines = ["## Bits per character (mean ± std over seeds)", "",
              "| k (truncation) | windows per epoch | updates | test bits/char | val bits/char | minutes a run |",
@@ -37,7 +37,7 @@ def report(study, runs):
               "default truncation is 50 steps.", "",
               "Protocol differences: whole plays are held out here (harder than a random split), and each run "
               "is a small fixed budget (below).", ""]
-    fig, ax = plt.subplots(figsize=(6.5, 4))
+    fig, ax = figure(figsize=(6.5, 4))
     for value, label, color in ((lambda r: r.results["test"]["bpc"], "test", "C0"),
                                 (lambda r: r.results["best_val"]["val/bpc"], "val (best)", "C1")):
         means, stds = series(runs, value, "k", ks)
@@ -50,7 +50,6 @@ def report(study, runs):
     ax.set_title("char-LM at equal training characters")
     ax.grid(alpha=0.3, which="both")
     ax.legend()
-    fig.tight_layout()
     return "\n".join(lines), fig
 
 

@@ -22,7 +22,7 @@ def steps_to_threshold(run):
 
 
 def report(study, runs):
-    from ..plots import plt
+    from ..plots import figure
     baseline = [r.results["baselines"]["predict_1"]["mse"] for r in runs if r.results]
     body = ["## Test MSE (mean ± std over seeds)", "",
             table(runs, "cell", "T", lambda r: r.results["test"]["mse"], digits=4), "",
@@ -43,7 +43,7 @@ def report(study, runs):
             "in [−1, 1] and scale the target to [0, 1]; we mark one position in each half and draw values in "
             "[0, 1] (Le et al.'s form). Our budget (below) is a few thousand steps of 50 sequences, far less than "
             "theirs: a cell that does not solve T here may still solve it with more training.", ""]
-    fig, axes = plt.subplots(1, 3, figsize=(16, 4.3))
+    fig, axes = figure(1, 3, figsize=(16, 4.3))
     cells = list(dict.fromkeys(r.key["cell"] for r in runs))
     lengths = sorted(set(r.key["T"] for r in runs))
     for i, cell in enumerate(cells):
@@ -76,7 +76,6 @@ def report(study, runs):
     ax.set_xlabel("time step t (loss at the last step)")
     ax.grid(alpha=0.3, which="both")
     ax.legend(fontsize=7)
-    fig.tight_layout()
     return "\n".join(body), fig
 
 

@@ -168,8 +168,8 @@ def markdown(s):
 
 
 def plot_history(trials, s, out_png):
-    from ..plots import plt
-    fig, (ax, bx) = plt.subplots(1, 2, figsize=(11, 4), gridspec_kw={"width_ratios": [3, 2]})
+    from ..plots import figure, save_figure
+    fig, (ax, bx) = figure(1, 2, figsize=(11, 4), gridspec_kw={"width_ratios": [3, 2]})
     best, running = [], None
     maximize = s["direction"] == "maximize"
     for t in trials:
@@ -200,8 +200,5 @@ def plot_history(trials, s, out_png):
         bx.text(0.5, 0.5, "importances need 3 complete trials", ha="center", va="center")
         bx.set_axis_off()
     bx.set_title("parameter importances")
-    fig.tight_layout()
-    tmp = out_png.with_name(f".{out_png.stem}.{os.getpid()}.png")
-    fig.savefig(tmp, dpi=110)
-    plt.close(fig)
+    tmp = save_figure(fig, out_png.with_name(f".{out_png.stem}.{os.getpid()}.png"))
     os.replace(tmp, out_png)
