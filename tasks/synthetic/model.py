@@ -75,10 +75,9 @@ class AddingModel(TaskModule):
 
 class CopyModel(TaskModule):
     task_name = "synthetic"
-    monitor, monitor_mode = "val/ce", "min"
 
-    def __init__(self, num_tokens, num_classes, cell, optim=None, data_state=None, hidden_size=128, num_layers=1):
-        super().__init__(optim)
+    def __init__(self, num_tokens, num_classes, cell, optim=None, monitor=None, hidden_size=128, num_layers=1):
+        super().__init__(optim, monitor)
         self.save_hyperparameters()
         self.num_tokens = num_tokens
         self.rnn = SeqToSeq(build_stack(cell, num_tokens, hidden_size, num_layers))

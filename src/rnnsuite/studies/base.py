@@ -19,6 +19,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ..atomic import write_text
 from ..plots import save_figure
 from ..sweep.space import override
 
@@ -230,12 +231,12 @@ def write_report(study, runs, out, command, sessions):
     failed = [r for r in runs if r.error]
     tail = ["", "## Runs that failed", ""] + [f"- `{r.name}`: {r.error}" for r in failed] if failed else []
     out.mkdir(parents=True, exist_ok=True)
-    (out / f"{study.name}.md").write_text("\n".join(head) + body.rstrip() + "\n" + "\n".join(tail) + "\n")
+    write_text(out / f"{study.name}.md", "\n".join(head) + body.rstrip() + "\n" + "\n".join(tail) + "\n")
     save_figure(fig, out / f"{study.name}.png")
     data = {"study": study.name, "command": command, "sessions": sessions,
             "runs": [{"key": r.key, "command": r.command, "results": _slim(r.results), "error": r.error}
                      for r in runs]}
-    (out / f"{study.name}.json").write_text(json.dumps(data, indent=1, default=str) + "\n")
+    write_text(out / f"{study.name}.json", json.dumps(data, indent=1, default=str) + "\n")
 
 
 def _slim(results):
@@ -263,7 +264,7 @@ def reproduce(study, out, seeds=3, quick=False, wrap=None, jobs=1, max_runs=None
                                   "seconds": round(time.time() - started, 1), "runs": ran, "jobs": jobs,
                                   "commit": commit()})
         runs_dir.mkdir(parents=True, exist_ok=True)
-        state_path.write_text(json.dumps(state, indent=1))
+        write_text(state_path, json.dumps(state, indent=1))
     collect(runs)
     write_report(study, runs, out, command or f"rnn-reproduce {study.name}", state["sessions"])
     log(f"wrote {out / (study.name + '.md')} and {study.name}.png")

@@ -29,7 +29,7 @@ def report(study, runs):
             f"Always predicting 1 (the baseline): {sum(baseline) / max(1, len(baseline)):.4f} "
             f"(1/6 = 0.1667 in expectation).", "",
             "## Solved: % of test sequences with |error| < 0.04", "",
-            table(runs, "cell", "T", lambda r: r.results["test"]["acc"], pct=True, scale=100.0), "",
+            table(runs, "cell", "T", lambda r: r.results["test"]["solved"], pct=True, scale=100.0), "",
             f"## Training steps until val MSE < {THRESHOLD}", "",
             "Mean ± std over the seeds that got there; \"(k of n)\" when only k of the n seeds did, n/a when none.",
             "", table(runs, "cell", "T", steps_to_threshold, digits=0), "",
@@ -47,7 +47,7 @@ def report(study, runs):
     cells = list(dict.fromkeys(r.key["cell"] for r in runs))
     lengths = sorted(set(r.key["T"] for r in runs))
     for i, cell in enumerate(cells):
-        for ax, metric, scale in ((axes[0], "mse", 1.0), (axes[1], "acc", 100.0)):
+        for ax, metric, scale in ((axes[0], "mse", 1.0), (axes[1], "solved", 100.0)):
             means, stds = series(runs, lambda r, m=metric, c=scale: c * r.results["test"][m], "T", lengths, cell=cell)
             ax.errorbar(lengths, means, yerr=stds, marker="o", capsize=3, label=cell, color=f"C{i}")
     axes[0].axhline(1 / 6, color="gray", ls=":", label="always 1 (1/6)")

@@ -1,12 +1,13 @@
 """What a sweep found and what it cost: sweep_summary.json, sweep_summary.md and sweep.png in the sweep folder."""
 import json
-import os
 import statistics
 import warnings
 from pathlib import Path
 
 import optuna
 from optuna.trial import TrialState
+
+from ..atomic import write_text
 
 
 def _row(t):
@@ -102,17 +103,11 @@ def write_summary(study, sweep_dir, n_trials, storage, metric=None, plot=True):
         "failed": [_row(t) for t in trials if t.state == TrialState.FAIL and "error" in t.user_attrs],
         "cost": cost(study, trials),
     }
-    _write(sweep_dir / "sweep_summary.json", json.dumps(summary, indent=2, default=str))
-    _write(sweep_dir / "sweep_summary.md", markdown(summary))
+    write_text(sweep_dir / "sweep_summary.json", json.dumps(summary, indent=2, default=str))
+    write_text(sweep_dir / "sweep_summary.md", markdown(summary))
     if plot:
         plot_history(trials, summary, sweep_dir / "sweep.png")
     return summary
-
-
-def _write(path, text):
-    tmp = path.with_name(f".{path.name}.{os.getpid()}")
-    tmp.write_text(text)
-    os.replace(tmp, path)  # atomic: another worker may write the same summary
 
 
 def _fmt(v):
@@ -200,5 +195,4 @@ def plot_history(trials, s, out_png):
         bx.text(0.5, 0.5, "importances need 3 complete trials", ha="center", va="center")
         bx.set_axis_off()
     bx.set_title("parameter importances")
-    tmp = save_figure(fig, out_png.with_name(f".{out_png.stem}.{os.getpid()}.png"))
-    os.replace(tmp, out_png)
+    save_figure(fig, out_png)  # atomic: another worker may write the same summary
