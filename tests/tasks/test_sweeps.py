@@ -45,7 +45,7 @@ def test_optuna_sweep_records_failures_resumes_and_prunes(tmp_path, data_dir):
     assert user_error.state == impossible.state == nan_loss.state == TrialState.FAIL
     assert user_error.user_attrs["error"] == "ValueError: unknown optimizer 'foo'; choose one of " \
                                              "['adam', 'adamw', 'rmsprop', 'sgd']"
-    assert "dropout probability has to be between 0 and 1, but got 1.5" in impossible.user_attrs["error"]
+    assert impossible.user_attrs["error"] == "UserError: model.dropout must be in [0, 1), got 1.5"
     assert "NonFiniteLossError: the training loss is nan" in nan_loss.user_attrs["error"]
     results = json.loads((sweep / "trial_3" / "results.json").read_text())
     assert good.state == TrialState.COMPLETE and good.value == results["best_val"]["val/acc"]
