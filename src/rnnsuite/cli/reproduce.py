@@ -18,17 +18,13 @@ import sys
 from ..studies import STUDIES
 from ..studies.base import COMMON, reproduce
 from ..sweep.space import override
-from .common import CONF_MODULE, register_resolvers
+from .common import compose
 
 
 def run_here(run):
     """Compose the run's config as rnn-train would and train in this process (fast for tiny runs)."""
-    from hydra import compose, initialize_config_module
-
     from .train import train
-    register_resolvers()
-    with initialize_config_module(CONF_MODULE, version_base="1.3"):
-        cfg = compose("train", overrides=run.overrides + COMMON + [override("paths.output_dir", str(run.dir))])
+    cfg = compose("train", run.overrides + COMMON + [override("paths.output_dir", str(run.dir))])
     with open(run.dir / "train.log", "w") as log, contextlib.redirect_stdout(log), contextlib.redirect_stderr(log):
         train.__wrapped__(cfg)  # the undecorated function: an error raises here instead of exiting
 
