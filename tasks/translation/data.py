@@ -39,7 +39,7 @@ import pandas as pd
 import torch
 
 from rnnsuite.data import DataError, TextTokenizer, pad_sequences
-from rnnsuite.data.module import TaskDataModule
+from rnnsuite.data.module import ResumableLoader, TaskDataModule
 from rnnsuite.data.registry import get_source
 from rnnsuite.data.sources.bible import load as load_bible
 
@@ -116,26 +116,38 @@ def split_by_group(groups, val_frac, test_frac, seed):
 
 
 class BucketBatches(torch.utils.data.Sampler):
-    """Training batches of similar source length: each epoch shuffles the pairs, sorts every pool of 50 batches'
-    worth by length, cuts the pools into batches and shuffles the batches (less padding, so longer verses cost
-    less; the order still changes every epoch)."""
+    """Training batches of similar source length: each epoch takes the sampler's order (fixed by the seed and the
+    epoch, which Lightning sets on `sampler`), sorts every pool of 50 batches' worth by length, cuts the pools
+    into batches and shuffles the batches by the same seed and epoch (less padding, so longer verses cost less;
+    the order still changes every epoch). Like the sampler, it can start an epoch part-way (`resume_after`)."""
 
-    def __init__(self, lengths, batch_size, seed=0, pool=50):
-        self.lengths, self.batch_size, self.pool = np.asarray(lengths), int(batch_size), pool
-        self.rng = np.random.default_rng(seed)
+    def __init__(self, sampler, lengths, batch_size, pool=50):
+        self.sampler, self.lengths, self.batch_size, self.pool = sampler, np.asarray(lengths), int(batch_size), pool
+        self.skip = None  # (epoch, number of batches) to leave out once
+
+    @property
+    def epoch(self):
+        return self.sampler.epoch
+
+    def resume_after(self, epoch, n):
+        self.skip = (epoch, n)
 
     def __len__(self):
         return -(-len(self.lengths) // self.batch_size)
 
     def __iter__(self):
-        idx = self.rng.permutation(len(self.lengths))
+        idx = np.fromiter(iter(self.sampler), dtype=np.int64)
         size = self.batch_size * self.pool
         batches = []
         for k in range(0, len(idx), size):
             chunk = idx[k:k + size]
             chunk = chunk[np.argsort(self.lengths[chunk], kind="stable")]
             batches += [chunk[j:j + self.batch_size].tolist() for j in range(0, len(chunk), self.batch_size)]
-        for b in self.rng.permutation(len(batches)):
+        order = np.random.default_rng([self.sampler.seed, self.epoch]).permutation(len(batches))
+        if self.skip is not None and self.skip[0] == self.epoch:
+            order = order[self.skip[1]:]
+        self.skip = None
+        for b in order:
             yield batches[b]
 
 
@@ -279,9 +291,9 @@ class TranslationDataModule(TaskDataModule):
         ds = self.datasets["train"]
         if not self.bucket or (self.trainer is not None and self.trainer.world_size > 1):  # DDP shards by sampler
             return super().train_dataloader()
-        batches = BucketBatches([len(s) for s in ds.src], self.batch_size, torch.initial_seed() % 2**32)
-        return torch.utils.data.DataLoader(ds, batch_sampler=batches, num_workers=self.num_workers,
-                                           collate_fn=functools.partial(self.collate, split="train"))
+        batches = BucketBatches(self.train_sampler(ds), [len(s) for s in ds.src], self.batch_size)
+        return self.resumable("train", ResumableLoader(ds, batch_sampler=batches, num_workers=self.num_workers,
+                                                       collate_fn=functools.partial(self.collate, split="train")))
 
     def reworded_test(self):
         """The test pairs with their English source reworded as people write today: the World English Bible's

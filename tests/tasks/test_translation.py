@@ -108,13 +108,17 @@ def test_contractions_for_the_reworded_test():
     assert contract("Nothing to shorten here.") == "Nothing to shorten here."
 
 
-def test_bucketed_batches_cover_every_pair_once_with_little_padding():
+def test_bucketed_batches_cover_every_pair_once_with_little_padding_and_resume_mid_epoch():
     import numpy as np
+    from rnnsuite.data.module import ResumableSampler
     from rnnsuite.tasks.translation.data import BucketBatches
     rng = np.random.default_rng(0)
     lengths = rng.integers(1, 60, size=1000)
-    sampler = BucketBatches(lengths, 16, seed=1, pool=10)
-    epochs = [list(sampler), list(sampler)]
+    sampler = BucketBatches(ResumableSampler(range(1000), seed=1), lengths, 16, pool=10)
+    epochs = []
+    for epoch in (0, 1):
+        sampler.sampler.set_epoch(epoch)  # what Lightning does at each epoch's start
+        epochs.append(list(sampler))
     for batches in epochs:
         flat = sorted(i for b in batches for i in b)
         assert flat == list(range(1000)) and len(batches) == len(sampler) == 63
@@ -124,6 +128,13 @@ def test_bucketed_batches_cover_every_pair_once_with_little_padding():
         return np.mean([lengths[b].max() - lengths[b].min() for b in batches])
     shuffled = [list(range(1000))[k:k + 16] for k in range(0, 1000, 16)]
     assert padding(epochs[0]) < 0.2 * padding(shuffled)
+
+    # a new sampler with the same seed, resumed after 5 batches of epoch 1, reads on in epoch 1's order
+    again = BucketBatches(ResumableSampler(range(1000), seed=1), lengths, 16, pool=10)
+    again.sampler.set_epoch(1)
+    again.resume_after(1, 5)
+    assert list(again) == epochs[1][5:]
+    assert list(again) == epochs[1]  # once only
 
 
 def test_split_by_group_is_deterministic_and_whole():

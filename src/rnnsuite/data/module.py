@@ -111,10 +111,8 @@ class TaskDataModule(pl.LightningDataModule):
         from pytorch_lightning.overrides.distributed import UnrepeatedDistributedSampler
         ds = self.dataset(split)
         rank, world = self.processes()
-        if split == "train":  # shuffled by the training seed (seed_everything exports it) and the epoch
-            seed = int(os.environ.get("PL_GLOBAL_SEED", self.seed))
-            # the sampler draws epoch e's order with seed + e: spread the seeds so that no two runs share orders
-            sampler = ResumableSampler(ds, shuffle=True, seed=seed * 100_003, rank=rank, world=world)
+        if split == "train":
+            sampler = self.train_sampler(ds, rank, world)
         else:
             sampler = UnrepeatedDistributedSampler(ds, num_replicas=world, rank=rank, shuffle=False) \
                 if world > 1 else None
@@ -124,6 +122,12 @@ class TaskDataModule(pl.LightningDataModule):
             ds, batch_size=self.batch_size if split == "train" else (self.eval_batch_size or self.batch_size),
             sampler=sampler, collate_fn=functools.partial(self.collate, split=split), num_workers=workers,
             pin_memory=gpu, persistent_workers=workers > 0, generator=torch.Generator().manual_seed(self.seed)))
+
+    def train_sampler(self, ds, rank=0, world=1):
+        """The training order: shuffled by the training seed (seed_everything exports it) and the epoch."""
+        seed = int(os.environ.get("PL_GLOBAL_SEED", self.seed))
+        # the sampler draws epoch e's order with seed + e: spread the seeds so that no two runs share orders
+        return ResumableSampler(ds, shuffle=True, seed=seed * 100_003, rank=rank, world=world)
 
     # Lightning keeps the DataModule's state in every checkpoint and restores it whenever a run resumes (it
     # restores a loader's own state only when it sets up its loaders after the checkpoint is read, which a
@@ -192,8 +196,15 @@ class ResumableLoader(torch.utils.data.DataLoader):
             self.read += 1
             yield batch
 
+    def _order(self):
+        """What draws the epoch's order and skips what was read: an iterable dataset, a task's own batch sampler
+        (both counted in batches), or the sampler (counted in examples)."""
+        if isinstance(self.dataset, torch.utils.data.IterableDataset):
+            return self.dataset
+        return self.batch_sampler if self.batch_size is None else self.sampler
+
     def _epoch(self):
-        return getattr(self.sampler, "epoch", getattr(self.dataset, "epoch", 0))
+        return getattr(self._order(), "epoch", 0)
 
     def state_dict(self):
         return {"epoch": self._epoch(), "batches": getattr(self, "read", 0)}
@@ -201,5 +212,4 @@ class ResumableLoader(torch.utils.data.DataLoader):
     def load_state_dict(self, state):
         epoch, read = int(state["epoch"]), int(state["batches"])
         self.resume_at = (epoch, read)
-        target = self.dataset if isinstance(self.dataset, torch.utils.data.IterableDataset) else self.sampler
-        target.resume_after(epoch, read if self.batch_size is None else read * self.batch_size)
+        self._order().resume_after(epoch, read if self.batch_size is None else read * self.batch_size)
