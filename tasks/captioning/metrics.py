@@ -19,10 +19,11 @@ class CaptionMetrics(nn.Module):
     captioning literature; content_acc is the share of captions naming exactly the right items and counts
     (scenes only: updated only where the true contents are known)."""
 
-    def __init__(self):
+    def __init__(self, sync=True):
         super().__init__()
-        self.scores = nn.ModuleDict({**{f"bleu{n}": CorpusBLEU(max_ngram_order=n) for n in range(1, 5)},
-                                     "content_acc": MeanMetric()})
+        kw = {"sync_on_compute": sync}
+        self.scores = nn.ModuleDict({**{f"bleu{n}": CorpusBLEU(max_ngram_order=n, **kw) for n in range(1, 5)},
+                                     "content_acc": MeanMetric(**kw)})
 
     def update(self, hyps, refs, contents=None):
         hyps = [h.strip() for h in hyps]
@@ -38,7 +39,8 @@ class CaptionMetrics(nn.Module):
 
 def caption_scores(hyps, refs, contents=None):
     """hyps: [str]; refs: [[str]] (any number per image); contents: the true multiset per image (scenes), or None.
-    Returns {"bleu1".."bleu4"[, "content_acc"]} as floats."""
-    metrics = CaptionMetrics()
+    Returns {"bleu1".."bleu4"[, "content_acc"]} as floats: a score of exactly these captions, never synced with
+    other processes (under DDP, rank 0 alone scores the baselines)."""
+    metrics = CaptionMetrics(sync=False)
     metrics.update(hyps, refs, contents)
     return {k: float(m.compute()) for k, m in metrics.scored().items()}

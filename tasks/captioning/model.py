@@ -169,7 +169,10 @@ class Captioner(TaskModule):
             beam = self.hparams.beam_size if split == "test" else 1
             metrics.update(self.generate(batch["images"], beam_size=beam), batch["refs"], batch["content"])
             scores = metrics.scored()
-        self.log_split(split, {"loss": loss, **scores}, batch_size=len(batch["refs"]))
+        # a mean per caption token: weighted by the batch's tokens, the epoch's loss is the exact mean over the
+        # split's tokens however it is batched or sharded over processes
+        self.log_split(split, {"loss": loss, **scores},
+                       batch_size=(batch["targets"] != self.hparams.pad_id).sum())
         return loss
 
     # ------------------------------------------------------------------ people-facing

@@ -90,7 +90,9 @@ class Translator(TaskModule):
         metrics["token_acc"].update(pred, gold)
         if split != "train":
             self._decode_and_score(batch, split, self.test_beams() if split == "test" else [1])
-        self.log_split(split, {"loss": loss, **metrics}, batch_size=batch["src"].size(0))
+        # the loss is a mean per target token, so the epoch's mean weighs each batch by its tokens: the exact mean
+        # over the split's tokens however the split is batched or sharded over processes
+        self.log_split(split, {"loss": loss, **metrics}, batch_size=(gold != self.hparams.pad_id).sum())
         return loss
 
     def _decode_and_score(self, batch, split, beams):

@@ -120,9 +120,11 @@ class CorpusChrF(CorpusScore):
 
 
 def bleu_chrf(hypotheses, references):
-    """Corpus BLEU and chrF with sacrebleu's signatures. references: per hypothesis, a list of references."""
+    """Corpus BLEU and chrF with sacrebleu's signatures. references: per hypothesis, a list of references.
+    A score of exactly these sentences: it never syncs with other processes (under DDP, rank 0 alone scores the
+    baselines and the reports, and a sync there would wait for processes that never join)."""
     out = {}
-    for name, metric in (("bleu", CorpusBLEU()), ("chrf", CorpusChrF())):
+    for name, metric in (("bleu", CorpusBLEU(sync_on_compute=False)), ("chrf", CorpusChrF(sync_on_compute=False))):
         metric.update(hypotheses, references)
         out[name] = float(metric.compute())
         out[f"{name}_signature"] = metric.signature()
