@@ -31,14 +31,7 @@ def test_same_seed_and_config_give_the_same_results(task, fixture_run, fixture_d
     assert results(tmp_path) == results(reference)
 
 
-# translation: since the bucketing/normalisation changes of issue 16 landed, a mid-epoch resume ends close to, but
-# not exactly at, the uninterrupted run's metrics (val BLEU 1.286 vs 1.302 on the fixture); not yet found
-RESUME_CASES = [pytest.param(*p.values, marks=[*p.marks, pytest.mark.xfail(reason="translation mid-epoch resume "
-                "drifts slightly since issue 16's changes; open in issue 14", strict=False)])
-                if p.values == ("translation",) else p for p in EACH_TASK]
-
-
-@pytest.mark.parametrize("task", RESUME_CASES)
+@pytest.mark.parametrize("task", EACH_TASK)
 def test_resume_after_sigkill_mid_epoch_ends_like_an_uninterrupted_run(task, fixture_run, fixture_data_dir,
                                                                        tmp_path):
     """last.ckpt every 2 steps; the run is killed (SIGKILL) after step 2 of its first epoch, then resumed."""

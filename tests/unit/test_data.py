@@ -92,3 +92,21 @@ def test_the_datamodule_base_dispatches_sources_and_sets_up_once(data_dir):
     assert summary["train"]["frames"] == sum(len(r) for r in dm.splits["train"]["rolls"])
     batches = {split: next(iter(dm.loader(split))) for split in ("train", "val", "test")}
     assert all(b["inputs"].shape[0] <= 4 for b in batches.values())
+
+
+def test_a_resumable_loader_draws_nothing_from_the_global_rng():
+    """A plain DataLoader with a batch sampler draws its workers' base seed from the global torch RNG each time
+    an epoch's iterator is made; a mid-epoch resume restores that RNG before the iterator is made, so the draw
+    would shift dropout and sampling against the run it continues. ResumableLoader draws from its own generator."""
+    import torch
+    from rnnsuite.data.module import ResumableLoader
+    batches = [[0, 1], [2, 3]]
+
+    def draws_global(loader_class):
+        torch.manual_seed(0)
+        before = torch.get_rng_state()
+        assert [b.tolist() for b in loader_class(list(range(4)), batch_sampler=batches)] == batches
+        return not torch.equal(before, torch.get_rng_state())
+
+    assert draws_global(torch.utils.data.DataLoader), "the plain DataLoader draws (so this test can fail)"
+    assert not draws_global(ResumableLoader)

@@ -185,6 +185,13 @@ class ResumableLoader(torch.utils.data.DataLoader):
     `resume_after(epoch, n)` skips what was read. Lightning fetches no batch ahead when a loader has a length,
     so at a checkpoint the count is exactly the batches trained on."""
 
+    def __init__(self, *args, generator=None, **kwargs):
+        # Making an iterator draws the workers' base seed from `generator`, or from the global torch RNG when there
+        # is none. A run resumed mid-epoch restores the global RNG before the epoch's iterator is made, so that
+        # draw would shift every random number after it (dropout, sampling) against the run it continues.
+        super().__init__(*args, generator=generator if generator is not None
+                         else torch.Generator().manual_seed(torch.initial_seed()), **kwargs)
+
     def __iter__(self):
         self.read = 0
         if getattr(self, "resume_at", None) is not None:
