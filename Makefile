@@ -23,7 +23,7 @@ run: setup
 	$(VENV)/bin/rnn-train
 
 test: setup
-	$(PY) -m pytest -q -m "not slow" -n 2 --dist loadgroup
+	$(PY) -m pytest -q -m "not slow" -n 2 --dist loadgroup --durations=15
 
 test-all: setup
 	$(PY) -m pytest -q

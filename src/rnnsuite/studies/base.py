@@ -244,7 +244,8 @@ def _slim(results):
     if results is None:
         return None
     return {k: v for k, v in results.items()
-            if k not in ("images", "run_dir", "best_checkpoint", "grad_norm_through_time")}
+            if k not in ("images", "run_dir", "best_checkpoint", "grad_norm_through_time", "sample_midi")
+            and not (isinstance(v, str) and os.path.isabs(v))}  # a path of the machine that ran it
 
 
 def reproduce(study, out, seeds=3, quick=False, wrap=None, jobs=1, max_runs=None, command=None, log=print,

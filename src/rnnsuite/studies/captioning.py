@@ -1,7 +1,7 @@
 """captioning: attention, no attention and a blind decoder on scenes of Fashion-MNIST items."""
 from .base import Study, bars, table
 
-MODELS = {"attention": [], "no attention": ["model.attention=null"], "blind": ["model.blind=true"]}
+MODELS = {"attention": [], "no attention": ["model.attention=none"], "blind": ["model.blind=true"]}
 
 
 def report(study, runs):
