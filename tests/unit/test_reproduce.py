@@ -10,6 +10,9 @@ from rnnsuite.cli.reproduce import main
 from rnnsuite.studies import STUDIES
 from rnnsuite.studies.base import MEAN_STD, reproduce
 
+# one xdist worker takes the whole file: the quick grids are a module fixture, which each worker would run again
+# (vanishing's took 122 s on both workers of a CI run)
+pytestmark = pytest.mark.xdist_group("reproduce")
 
 @pytest.fixture(scope="module")
 def quick(tmp_path_factory):
