@@ -26,6 +26,7 @@ test: setup
 	$(PY) -m pytest -q -m "not slow" -n 2 --dist loadgroup --durations=15
 
 test-all: setup
+	$(PY) -m pip install -q -e ".[postgres]"  # the slow PostgreSQL sweep test needs the driver
 	$(PY) -m pytest -q
 
 lint: setup
