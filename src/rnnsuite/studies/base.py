@@ -244,7 +244,7 @@ def _slim(results):
     if results is None:
         return None
     return {k: v for k, v in results.items()
-            if k not in ("images", "run_dir", "best_checkpoint", "grad_norm_through_time", "sample_midi")
+            if k not in ("images", "run_dir", "best_checkpoint", "grad_norm_through_time")
             and not (isinstance(v, str) and os.path.isabs(v))}  # a path of the machine that ran it
 
 
