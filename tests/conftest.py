@@ -23,6 +23,13 @@ import pytest
 
 os.environ.setdefault("WANDB_MODE", "disabled")
 os.environ.setdefault("WANDB_SILENT", "true")
+# Under pytest-xdist each of the N workers (and every rnn-train it starts) gets its share of the cores, not all of
+# them: N workers x all-core thread pools oversubscribe the CPU, and OpenMP's spinning threads then slow every
+# process down. An explicit OMP_NUM_THREADS wins.
+_WORKERS = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1"))
+if _WORKERS > 1 and "OMP_NUM_THREADS" not in os.environ:
+    _cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    os.environ["OMP_NUM_THREADS"] = os.environ["MKL_NUM_THREADS"] = str(max(1, _cores // _WORKERS))
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
 

@@ -6,17 +6,17 @@ import statistics
 
 import pytest
 
-from rnnsuite.cli.reproduce import main
+from rnnsuite.cli.reproduce import main, run_here
 from rnnsuite.studies import STUDIES
 from rnnsuite.studies.base import MEAN_STD, reproduce
 
 # one xdist worker takes the whole file: the quick grids are a module fixture, which each worker would run again
-# (vanishing's took 122 s on both workers of a CI run)
 pytestmark = pytest.mark.xdist_group("reproduce")
 
 @pytest.fixture(scope="module")
 def quick(tmp_path_factory):
-    """Each study's quick grid, run once for this module: name -> (out folder, runs, log lines)."""
+    """Each study's quick grid, run once for this module: name -> (out folder, runs, log lines). The runs train in
+    this process, as `rnn-reproduce --quick` does (a subprocess per run would spend ~10 s each importing)."""
     done = {}
     data = tmp_path_factory.mktemp("data")
 
@@ -25,15 +25,13 @@ def quick(tmp_path_factory):
             out, log = tmp_path_factory.mktemp(name), []
             with pytest.MonkeyPatch.context() as mp:
                 mp.setenv("RNNSUITE_DATA_DIR", str(data))
-                done[name] = out, reproduce(STUDIES[name], out, quick=True, log=log.append), log
+                done[name] = out, reproduce(STUDIES[name], out, quick=True, log=log.append, run_here=run_here), log
         return done[name]
     return run
 
 
-# The default suite runs vanishing's quick grid (the next test reads it too); the others' quick grids (30-80 s
-# each on one core, in-process runs of ~1 s of training plus set-up and figures) run in `make test-all`.
-@pytest.mark.parametrize("name", [n if n == "vanishing" else pytest.param(n, marks=pytest.mark.slow)
-                                  for n in STUDIES])
+# every study's quick grid: 4-10 in-process runs of a few training steps each, 6-23 s per study on one core
+@pytest.mark.parametrize("name", list(STUDIES))
 def test_each_study_runs_quick_and_tables_a_row_per_cell(name, quick):
     study = STUDIES[name]
     tmp_path, runs, _ = quick(name)
@@ -62,7 +60,7 @@ def test_the_table_is_the_mean_and_std_of_the_runs_and_a_rerun_runs_nothing(quic
         assert mean == pytest.approx(statistics.mean(mse), abs=6e-5)
         assert std == pytest.approx(statistics.stdev(mse), abs=6e-5)
     log.clear()
-    reproduce(study, tmp_path, quick=True, log=log.append)
+    reproduce(study, tmp_path, quick=True, log=log.append, run_here=run_here)
     assert log[0] == f"{len(runs)} of {len(runs)} runs finished; running 0"
     assert {r.name: (r.dir / "results.json").stat().st_mtime_ns for r in runs} == stamps
     assert len(json.loads((tmp_path / "runs" / "vanishing" / "study.json").read_text())["sessions"]) == 1

@@ -24,13 +24,13 @@ def test_lr_reaches_zero_when_max_time_stops_training(tmp_path):
     run = tmp_path / "run"
     r = run_cli("rnn-train", "task=charlm", "data=charlm_fixture", *FAST, "model.hidden_size=16",
                 "optim.scheduler=cosine_budget", "optim.warmup_steps=2", "trainer.max_epochs=100000",
-                "trainer.max_time=00:00:00:10", "callbacks.early_stopping=null", "trainer.precision=32-true",
+                "trainer.max_time=00:00:00:05", "callbacks.early_stopping=null", "trainer.precision=32-true",
                 "callbacks.lr_monitor.logging_interval=step", "trainer.log_every_n_steps=1",
                 f"hydra.run.dir={run}", f"paths.output_dir={run}")
     assert r.returncode == 0, r.stderr[-2000:]
     lr = pd.read_csv(run / "csv" / "metrics.csv")["lr-AdamW"].dropna().to_numpy()
     peak = lr.max()
-    assert len(lr) > 20, "the run should take many steps in 10 s"
+    assert len(lr) > 20, "the run should take many steps in 5 s"
     assert lr[-1] < 0.05 * peak                   # annealed to ~0 by the time the clock ran out ...
     assert (lr[lr.argmax():][1:] <= lr[lr.argmax():][:-1] + 1e-12).all()   # ... monotonically after warmup
     assert lr[len(lr) // 2] > 0.1 * peak          # and not before: the schedule spans the whole budget

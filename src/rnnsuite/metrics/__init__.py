@@ -18,7 +18,10 @@ from torchmetrics.functional.classification import multiclass_accuracy, multicla
 
 
 def _tensor(x, dtype=None):
-    return torch.as_tensor(np.ascontiguousarray(x), dtype=dtype)  # torchmetrics views its inputs flat
+    if isinstance(x, torch.Tensor):
+        return (x.to(dtype) if dtype else x).contiguous()
+    x = np.asarray(x)  # torchmetrics views its inputs flat: contiguous, and a copy where numpy's is read-only
+    return torch.as_tensor(np.ascontiguousarray(x) if x.flags.writeable else x.copy(), dtype=dtype)
 
 
 def _labels(pred, target, num_classes):
