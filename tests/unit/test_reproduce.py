@@ -1,6 +1,7 @@
 """rnn-reproduce: every study runs in --quick mode (tiny grids on fixtures) and writes its table and figure;
 a second call runs nothing; the table's means and spreads are those of the runs' results.json."""
 import json
+import os
 import re
 import statistics
 
@@ -74,3 +75,12 @@ def test_list_names_every_study_and_a_wrong_one_is_one_error_line(capsys):
     assert capsys.readouterr().err.strip() == ("error: unknown study 'nope'; choose one of " + ", ".join(STUDIES)
                                                + " (rnn-reproduce --list)")
     assert main(["copy", "--seeds", "2"]) == 2
+
+
+def test_xdist_keeps_a_group_on_one_worker(request):
+    """`make test` runs `--dist loadgroup`: each group (this module's, each task's) stays on one worker and shares
+    its session fixture runs. A pytest/xdist pair that ignores the groups (pytest 9 with xdist 3.8) still passes
+    every test but trains each fixture on every worker: this test notices."""
+    if os.environ.get("PYTEST_XDIST_WORKER") is None or not request.config.getoption("loadgroup", False):
+        pytest.skip("only under pytest-xdist with --dist loadgroup")
+    assert request.node.nodeid.endswith("@reproduce"), request.node.nodeid
