@@ -18,8 +18,6 @@ from torchmetrics.functional.classification import multiclass_accuracy, multicla
 
 
 def _tensor(x, dtype=None):
-    if isinstance(x, torch.Tensor):
-        return (x.to(dtype) if dtype else x).contiguous()
     x = np.asarray(x)  # torchmetrics views its inputs flat: contiguous, and a copy where numpy's is read-only
     return torch.as_tensor(np.ascontiguousarray(x) if x.flags.writeable else x.copy(), dtype=dtype)
 
