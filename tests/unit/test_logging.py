@@ -46,3 +46,51 @@ def test_grad_norm_is_logged_on_logging_steps_before_clipping(tmp_path):
         assert value == pytest.approx(model.seen[step], rel=1e-5)
         assert value > 0.01                              # the clip threshold: so the norm was taken before it
     assert trainer.callback_metrics["time/elapsed_s"] > 0
+
+
+class Weighted(TaskModule):
+    """log_split with a tensor metric and a torchmetrics metric; records every batch's value to check against."""
+
+    def __init__(self):
+        super().__init__({"name": "sgd", "lr": 0.05})
+        self.lin = nn.Linear(3, 1)
+        from torchmetrics import MeanAbsoluteError
+        self.mae = MeanAbsoluteError()
+        self.batches, self.train_log_calls = [], 0
+
+    def log(self, name, value, *args, **kwargs):
+        if name.startswith("train/") and name != "train/grad_norm" and self.trainer.training:
+            self.train_log_calls += 1
+        super().log(name, value, *args, **kwargs)
+
+    def _step(self, batch, split):
+        x, y = batch
+        pred = self.lin(x)
+        loss = ((pred - y) ** 2).mean()
+        err = (pred - y).abs().max()
+        if split == "train":
+            self.batches.append((self.current_epoch, float(err.detach()), len(y), (pred - y).abs().detach().flatten()))
+        self.mae.update(pred.detach(), y)
+        self.log_split(split, {"loss": loss, "maxerr": err, "mae": self.mae}, batch_size=len(y))
+        return loss
+
+    def on_train_epoch_end(self):
+        super().on_train_epoch_end()
+        self.seen_at_epoch_end = {k: float(v) for k, v in self.trainer.callback_metrics.items()}
+
+
+def test_train_metrics_are_weighted_epoch_means_logged_once_per_epoch(tmp_path):
+    torch.manual_seed(0)
+    data = torch.utils.data.TensorDataset(torch.randn(10, 3), torch.randn(10, 1))
+    loader = torch.utils.data.DataLoader(data, batch_size=4)    # batches of 4, 4 and 2
+    model = Weighted()
+    trainer = pl.Trainer(max_epochs=2, logger=False, enable_checkpointing=False, enable_progress_bar=False,
+                         enable_model_summary=False, default_root_dir=tmp_path, limit_val_batches=0)
+    trainer.fit(model, loader)
+    last = [b for b in model.batches if b[0] == 1]              # the metrics of epoch 2 cover epoch 2 only
+    expected_max = sum(e * n for _, e, n, _ in last) / sum(n for _, _, n, _ in last)
+    expected_mae = float(torch.cat([a for *_, a in last]).mean())
+    assert trainer.callback_metrics["train/maxerr"] == pytest.approx(expected_max, rel=1e-6)
+    assert trainer.callback_metrics["train/mae"] == pytest.approx(expected_mae, rel=1e-6)
+    assert expected_max != pytest.approx(sum(e for _, e, _, _ in last) / 3, rel=1e-3)  # the weights matter here
+    assert model.train_log_calls == 6 + 2 * 2                   # the loss each step; the others once an epoch
