@@ -69,7 +69,8 @@ class Weighted(TaskModule):
         loss = ((pred - y) ** 2).mean()
         err = (pred - y).abs().max()
         if split == "train":
-            self.batches.append((self.current_epoch, float(err.detach()), len(y), (pred - y).abs().detach().flatten()))
+            self.batches.append((self.current_epoch, float(err.detach()), len(y), (pred - y).abs().detach().flatten(),
+                                 float(loss.detach())))
         self.mae.update(pred.detach(), y)
         self.log_split(split, {"loss": loss, "maxerr": err, "mae": self.mae}, batch_size=len(y))
         return loss
@@ -85,12 +86,18 @@ def test_train_metrics_are_weighted_epoch_means_logged_once_per_epoch(tmp_path):
     loader = torch.utils.data.DataLoader(data, batch_size=4)    # batches of 4, 4 and 2
     model = Weighted()
     trainer = pl.Trainer(max_epochs=2, logger=False, enable_checkpointing=False, enable_progress_bar=False,
-                         enable_model_summary=False, default_root_dir=tmp_path, limit_val_batches=0)
+                         enable_model_summary=False, default_root_dir=tmp_path, limit_val_batches=0,
+                         log_every_n_steps=2)
     trainer.fit(model, loader)
     last = [b for b in model.batches if b[0] == 1]              # the metrics of epoch 2 cover epoch 2 only
-    expected_max = sum(e * n for _, e, n, _ in last) / sum(n for _, _, n, _ in last)
-    expected_mae = float(torch.cat([a for *_, a in last]).mean())
+    sizes = sum(b[2] for b in last)
+    expected_max = sum(b[1] * b[2] for b in last) / sizes
+    expected_loss = sum(b[4] * b[2] for b in last) / sizes
+    expected_mae = float(torch.cat([b[3] for b in last]).mean())
     assert trainer.callback_metrics["train/maxerr"] == pytest.approx(expected_max, rel=1e-6)
+    assert trainer.callback_metrics["train/loss_epoch"] == pytest.approx(expected_loss, rel=1e-6)
     assert trainer.callback_metrics["train/mae"] == pytest.approx(expected_mae, rel=1e-6)
-    assert expected_max != pytest.approx(sum(e for _, e, _, _ in last) / 3, rel=1e-3)  # the weights matter here
-    assert model.train_log_calls == 6 + 2 * 2                   # the loss each step; the others once an epoch
+    assert expected_max != pytest.approx(sum(b[1] for b in last) / 3, rel=1e-3)  # the weights matter here
+    assert trainer.callback_metrics["train/loss_step"] == pytest.approx(model.batches[-1][4])  # step 6 of 6
+    # the step loss on the Trainer's logging steps (2, 4, 6), the three epoch means once an epoch
+    assert model.train_log_calls == 3 + 3 * 2

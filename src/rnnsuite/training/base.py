@@ -131,13 +131,14 @@ class TaskModule(pl.LightningModule):
 
     # ------------------------------------------------------------------ logging helpers
     def log_split(self, split, metrics, batch_size=None, prog_bar=True):
-        """Log {name: value} as "split/name", per epoch (train loss also per step). A value is a tensor (averaged
-        over the epoch, weighted by batch_size) or a torchmetrics Metric updated by the caller (computed over
-        the epoch); both are synced across processes.
+        """Log {name: value} as "split/name", per epoch (the train loss also per step, as train/loss_step; its
+        epoch mean is train/loss_epoch). A value is a tensor (averaged over the epoch, weighted by batch_size) or
+        a torchmetrics Metric updated by the caller (computed over the epoch); both are synced across processes.
 
-        In training only the loss goes through `self.log` each step: every `self.log` call costs Lightning about
-        a millisecond of bookkeeping, a tenth of a small model's step. The other train metrics are summed here
-        on the device and logged once, in `on_train_epoch_end`, with the same weighted mean over the epoch."""
+        Training steps bypass `self.log`, whose bookkeeping costs Lightning about a millisecond a call (a tenth of
+        a small model's step): the train metrics are summed here on the device and logged once, in
+        `on_train_epoch_end`, with the same weighted mean; the step loss is logged on every step the Trainer
+        writes logs (`log_every_n_steps`), and for the progress bar every few steps between them."""
         distributed = self._trainer is not None and self._trainer.world_size > 1
         # A float weight (an int or a tensor, e.g. a count of tokens, left on the device): Lightning sums int
         # weights in an integer tensor and under DDP (gloo) averages that count over the processes in place,
@@ -145,18 +146,22 @@ class TaskModule(pl.LightningModule):
         weight = None if batch_size is None else torch.as_tensor(batch_size, dtype=torch.float32, device=self.device)
         for k, v in metrics.items():
             metric = isinstance(v, Metric)
-            if split == "train" and k != "loss":
-                if metric:
-                    self._train_epoch[k] = v
-                else:
-                    w = torch.ones((), device=self.device) if weight is None else weight
-                    total, seen = self._train_epoch.get(k, (0.0, 0.0))
-                    v = torch.as_tensor(v, dtype=torch.float32, device=self.device).detach()
-                    self._train_epoch[k] = (total + v * w, seen + w)
-                continue
-            self.log(f"{split}/{k}", v, batch_size=None if metric else weight,
-                     prog_bar=prog_bar and k in ("loss", "acc"), on_step=split == "train" and k == "loss",
-                     on_epoch=True, **({} if metric else {"sync_dist": distributed}))
+            if split != "train":
+                self.log(f"{split}/{k}", v, batch_size=None if metric else weight, prog_bar=prog_bar and k in
+                         ("loss", "acc"), on_epoch=True, **({} if metric else {"sync_dist": distributed}))
+            elif metric:
+                self._train_epoch[k] = v
+            else:
+                w = torch.ones((), device=self.device) if weight is None else weight
+                total, seen = self._train_epoch.get(k, (0.0, 0.0))
+                value = torch.as_tensor(v, dtype=torch.float32, device=self.device).detach()
+                self._train_epoch[k] = (total + value * w, seen + w)
+                if k == "loss" and self._trainer is not None:
+                    n = max(1, self._trainer.log_every_n_steps)
+                    every = max(d for d in range(1, 11) if n % d == 0)  # so every step the Trainer writes is one
+                    if (self._trainer.global_step + 1) % every == 0:
+                        self.log("train/loss_step", value, prog_bar=prog_bar, on_step=True, on_epoch=False,
+                                 sync_dist=distributed)
 
     def on_train_epoch_end(self):
         """The train metrics `log_split` summed over the epoch: weighted means over every process's batches."""
@@ -172,7 +177,8 @@ class TaskModule(pl.LightningModule):
                     total = self.trainer.strategy.reduce(total, reduce_op="sum")
                 value = total[0] / total[1]
             # the value is already the same on every process; sync_dist only keeps Lightning from warning
-            self.log(f"train/{k}", value, prog_bar=k == "acc", sync_dist=distributed)
+            self.log("train/loss_epoch" if k == "loss" else f"train/{k}", value, prog_bar=k in ("loss", "acc"),
+                     sync_dist=distributed)
 
     # ------------------------------------------------------------------ checkpoint identity and resuming
     def on_save_checkpoint(self, checkpoint):
