@@ -86,8 +86,8 @@ class SentimentClassifier(TaskModule):
                 loss.backward()
                 nn.utils.clip_grad_norm_(params, 1.0)
                 opt.step()
-                total, n = total + loss.item(), n + 1
-            history.append(total / max(n, 1))
+                total, n = total + loss.detach(), n + 1  # summed on the device: no sync per step
+            history.append(float(total) / max(n, 1))
             print(f"LM pretraining epoch {epoch + 1}/{self.hparams.lm_pretrain_epochs}: {history[-1]:.3f} nats/token")
         self.lm_history = history
         return history

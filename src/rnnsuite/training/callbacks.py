@@ -16,6 +16,10 @@ class FiniteLoss(pl.Callback):
 
     def on_train_batch_end(self, trainer, pl_module, outputs, batch, batch_idx):
         loss = outputs.get("loss") if isinstance(outputs, dict) else outputs
+        # Reading a GPU's loss waits for its step to finish: there, check on the Trainer's logging steps only
+        # (a NaN loss poisons the weights, so the next check sees it too).
+        if getattr(loss, "is_cuda", False) and trainer.global_step % max(1, trainer.log_every_n_steps):
+            return
         if loss is not None and not math.isfinite(float(loss)):
             raise NonFiniteLossError(
                 f"the training loss is {float(loss)} at step {trainer.global_step} (epoch {trainer.current_epoch}); "
