@@ -379,3 +379,27 @@ def test_interval_score_by_hand():
     from rnnsuite.tasks.forecasting.model import interval_score
     # widths 2 and 2; the second point is 1 above its band: (2 + 2 + 2 / 0.2 * 1) / 2 = 7
     assert interval_score([0, 0], [2, 2], [1, 3], 0.2) == pytest.approx(7.0)
+
+
+def test_calibration_script_default_method_matches_the_task_coverage(fixture_run, fixture_data_dir, tmp_path,
+                                                                      monkeypatch):
+    """scripts/forecast_calibration.py re-derives the task's own split-conformal band from a checkpoint: its
+    default method's test coverage must be the coverage the run reported, and its online methods must run."""
+    import importlib.util
+    from pathlib import Path
+    run = fixture_run("forecasting")
+    monkeypatch.setenv("RNNSUITE_DATA_DIR", str(fixture_data_dir))
+    path = Path(__file__).resolve().parents[2] / "scripts" / "forecast_calibration.py"
+    spec = importlib.util.spec_from_file_location("forecast_calibration", path)
+    script = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(script)
+    out = tmp_path / "cal.json"
+    monkeypatch.setattr("sys.argv", ["forecast_calibration.py", str(run / "checkpoints" / "best.ckpt"),
+                                     "--json", str(out)])
+    script.main()
+    methods = json.loads(out.read_text())["methods"]
+    reported = json.loads((run / "results.json").read_text())["test"]
+    default = methods["split conformal, one pad (default)"]
+    assert default["test_coverage"] == pytest.approx(reported["coverage"], abs=1e-6)
+    assert default["test_interval_score"] == pytest.approx(reported["interval_score"], rel=1e-5)
+    assert all(np.isfinite(m["test_coverage"]) for m in methods.values())
