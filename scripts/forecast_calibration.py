@@ -15,6 +15,8 @@ import json
 
 import numpy as np
 
+from rnnsuite.tasks.forecasting.model import conformal_quantile, interval_score
+
 NOMINAL = 0.8
 
 
@@ -40,12 +42,6 @@ def forecasts(ckpt):
     return (*got["val"], model.test_result["pred"], model.test_result["actual"])
 
 
-def conformal(scores, level):
-    s = np.asarray(scores).reshape(-1)
-    n = len(s)
-    return np.quantile(s, min(1.0, max(0.0, np.ceil((n + 1) * level) / n)))
-
-
 def band(pred, pad, scale):
     mid = pred[..., pred.shape[-1] // 2]
     return np.minimum(pred[..., 0] - pad * scale, mid), np.maximum(pred[..., -1] + pad * scale, mid)
@@ -61,8 +57,8 @@ def scale_of(kind, pred):
 
 def static(kind, per_step, cal_p, cal_a, p):
     s = np.maximum(cal_p[..., 0] - cal_a, cal_a - cal_p[..., -1]) / scale_of(kind, cal_p)
-    pad = np.stack([[conformal(s[:, h, t], NOMINAL) for t in range(s.shape[2])] for h in range(s.shape[1])]) \
-        if per_step else conformal(s, NOMINAL)
+    # one pad per target series, as the task fits it, or one per (horizon step, series)
+    pad = conformal_quantile(s if per_step else s.reshape(-1, s.shape[-1]), NOMINAL)
     return band(p, pad, scale_of(kind, p))
 
 
@@ -72,7 +68,8 @@ def online(cal_p, cal_a, p, a, window=0, gamma=0.0):
     scores = list(np.maximum(cal_p[..., 0] - cal_a, cal_a - cal_p[..., -1]))
     level, los, his = NOMINAL, [], []
     for d in range(len(p)):
-        lo, hi = band(p[d], conformal(scores[-window:] if window else scores, level), 1.0)
+        recent = np.stack(scores[-window:] if window else scores)
+        lo, hi = band(p[d], conformal_quantile(recent.reshape(-1, recent.shape[-1]), level), 1.0)
         los.append(lo)
         his.append(hi)
         level += gamma * (NOMINAL - np.mean((a[d] >= lo) & (a[d] <= hi)))
@@ -96,7 +93,6 @@ def main():
     ap.add_argument("ckpt", nargs="+")
     ap.add_argument("--json")
     args = ap.parse_args()
-    from rnnsuite.tasks.forecasting.model import interval_score
     rows = {m: [] for m in METHODS}
     uncalibrated = []
     for ckpt in args.ckpt:

@@ -50,6 +50,13 @@ def interval_score(lo, hi, y, alpha):
     return float(np.mean(hi - lo + 2 / alpha * (np.maximum(lo - y, 0) + np.maximum(y - hi, 0))))
 
 
+def conformal_quantile(scores, level):
+    """Split conformal: the quantile of scores [n, ...] along the first axis at the finite-sample level
+    ceil((n + 1) * level) / n, clipped to [0, 1]."""
+    n = len(scores)
+    return np.quantile(scores, min(1.0, max(0.0, np.ceil((n + 1) * level) / n)), axis=0)
+
+
 class Forecaster(TaskModule):
     task_name = "forecasting"
 
@@ -259,9 +266,7 @@ class Forecaster(TaskModule):
         their nominal share of the validation points (it may be negative when the band is too wide)."""
         target = self.quantiles[-1] - self.quantiles[0]
         score = np.maximum(pred[..., 0] - actual, actual - pred[..., -1]).reshape(-1, actual.shape[-1])
-        n = len(score)
-        level = min(1.0, np.ceil((n + 1) * target) / n)
-        self.band_pad.copy_(torch.as_tensor(np.quantile(score, level, axis=0), dtype=self.band_pad.dtype))
+        self.band_pad.copy_(torch.as_tensor(conformal_quantile(score, target), dtype=self.band_pad.dtype))
 
     def calibrate(self, pred):
         """Widen (or narrow) the outer quantiles of original-unit forecasts [.., n_t, Q] by the fitted pad."""

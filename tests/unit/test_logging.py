@@ -75,10 +75,6 @@ class Weighted(TaskModule):
         self.log_split(split, {"loss": loss, "maxerr": err, "mae": self.mae}, batch_size=len(y))
         return loss
 
-    def on_train_epoch_end(self):
-        super().on_train_epoch_end()
-        self.seen_at_epoch_end = {k: float(v) for k, v in self.trainer.callback_metrics.items()}
-
 
 def test_train_metrics_are_weighted_epoch_means_logged_once_per_epoch(tmp_path):
     torch.manual_seed(0)
