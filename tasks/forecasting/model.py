@@ -15,10 +15,12 @@ fits the ridge on train (penalty chosen on val), the model keeps its weights as 
 is the ridge forecast plus the network's output. The head's last layer starts at zero, so an untrained model
 forecasts exactly the ridge and training only has to find what the ridge misses.
 
-With `blend: true` the forecast is w * network + (1 - w) * ridge, every quantile alike, with w in {0, 0.1, ...,
-1} chosen on each validation pass (lowest val MAPE of the median, before the band is calibrated) and saved
-with that epoch's checkpoint: where validation says the network is no better than the ridge (a short
-series), the forecast falls back to it, and where both carry information, they are averaged.
+With `blend: true` the forecast is w * network + (1 - w) * baseline, every quantile alike. The baseline is the
+ridge or one of the seasonal naive forecasts (`seasons` of at most `lookback` steps, which the model reads
+from the lookback), and it and w in {0, 0.1, ..., 1} are chosen together on each validation pass (lowest val
+MAPE of the median, before the band is calibrated) and saved with that epoch's checkpoint: where validation
+says the network is no better than a baseline (a short series), the forecast falls back to it, and where both
+carry information, they are averaged.
 """
 import numpy as np
 import torch
@@ -63,7 +65,7 @@ class Forecaster(TaskModule):
     def __init__(self, n_targets, n_past, n_known, lookback, horizon, cell, optim=None, monitor=None,
                  style="direct", hidden_size=64, num_layers=1, dropout=0.0, quantiles=(0.1, 0.5, 0.9),
                  loss="mae", teacher_forcing_start=1.0, teacher_forcing_end=0.5, head_hidden=128,
-                 calibrate=True, residual=None, blend=False, ridge=None):
+                 calibrate=True, residual=None, blend=False, ridge=None, seasons=None):
         super().__init__(optim, monitor)
         if style not in STYLES:
             raise ValueError(f"unknown model.style {style!r}; choose one of {STYLES}")
@@ -103,8 +105,12 @@ class Forecaster(TaskModule):
             w, b = ridge if ridge is not None else (torch.zeros(n_in, H * nt), torch.zeros(H * nt))
             self.register_buffer("ridge_w", torch.as_tensor(w, dtype=torch.float32).reshape(n_in, H * nt))
             self.register_buffer("ridge_b", torch.as_tensor(b, dtype=torch.float32).reshape(H * nt))
-            if blend:  # the weight of the network against the ridge, fitted on val
+            if blend:  # the weight of the network against a baseline, and which baseline, fitted on val
                 self.register_buffer("blend_w", torch.ones(()))
+                self.register_buffer("blend_with", torch.zeros((), dtype=torch.long))
+        # the baselines a blend may choose: the ridge, then the seasonal naive forecasts the lookback covers
+        self.partners = ["linear_lags"] + [f"seasonal_naive_{k}" for k, m in (seasons or {}).items() if m <= lookback]
+        self.partner_lags = [m for m in (seasons or {}).values() if m <= lookback]
         # the target scaler (set from the data state): forecasts are unscaled to original units
         self.register_buffer("mu", torch.zeros(nt), persistent=False)
         self.register_buffer("sd", torch.ones(nt), persistent=False)
@@ -113,7 +119,7 @@ class Forecaster(TaskModule):
         self.register_buffer("band_pad", torch.zeros(nt))
         # every val/test forecast and its actuals (original units), gathered over the epoch and, under DDP, over
         # processes: the metrics, the conformal pad and the plots need all of them
-        kept = ("pred", "actual", "ridge") if blend else ("pred", "actual")
+        kept = ("pred", "actual", "partners") if blend else ("pred", "actual")
         self.collected = SplitMetrics(lambda split: {k: CatMetric(nan_strategy="disable") for k in kept},
                                       splits=("val", "test"))
 
@@ -147,6 +153,20 @@ class Forecaster(TaskModule):
         B = y.size(0)
         x = torch.cat([y[:, :L].reshape(B, -1), past[:, L - 1], known[:, L:L + H].reshape(B, -1)], -1)
         return (x @ self.ridge_w + self.ridge_b).view(B, H, -1)
+
+    def partner_forecasts(self, y, past, known):
+        """What a blend may choose from, scaled [B, H, n_t, P]: the ridge, then each seasonal naive forecast
+        (step h of the horizon repeats the same step of the last observed season)."""
+        L, H = self.hparams.lookback, self.hparams.horizon
+        h = torch.arange(H, device=y.device)
+        naive = [y[:, L + h - m * (h // m + 1)] for m in self.partner_lags]
+        return torch.stack([self.ridge_forecast(y, past, known), *naive], -1)
+
+    def on_load_checkpoint(self, checkpoint):
+        # blends saved before the baseline choice existed always blended with the ridge
+        if self.hparams.blend:
+            checkpoint["state_dict"].setdefault("blend_with", torch.zeros((), dtype=torch.long))
+        super().on_load_checkpoint(checkpoint)
 
     def _synced(self, y, past, known):
         L, H, nt = self.hparams.lookback, self.hparams.horizon, self.hparams.n_targets
@@ -202,8 +222,7 @@ class Forecaster(TaskModule):
             self.collected[split]["pred"].update(self.unscale(pred))
             self.collected[split]["actual"].update(batch["target"])
             if self.hparams.blend:
-                ridge = self.ridge_forecast(y, past, known)[..., None]
-                self.collected[split]["ridge"].update(self.unscale(ridge)[..., 0])
+                self.collected[split]["partners"].update(self.unscale_partners(self.partner_forecasts(y, past, known)))
         elif self.hparams.style == "synced":
             loss = self._loss(self.synced_train_outputs(y, past, known), y[:, 1:])
         else:
@@ -217,6 +236,10 @@ class Forecaster(TaskModule):
         Chernozhukov et al. 2010): separately trained outputs can swap order on unusual inputs."""
         return pred.sort(-1).values * self.sd[:, None] + self.mu[:, None]
 
+    def unscale_partners(self, partners):
+        """Baseline forecasts [B, H, n_t, P], scaled -> original units (no sorting: P is not a quantile axis)."""
+        return partners * self.sd[:, None] + self.mu[:, None]
+
     def _epoch_metrics(self, split):
         c = self.collected[split]
         if not c["pred"].update_called:
@@ -225,12 +248,13 @@ class Forecaster(TaskModule):
         pred = c["pred"].compute().reshape(-1, H, nt, self.Q).cpu().numpy()
         actual = c["actual"].compute().reshape(-1, H, nt).cpu().numpy()
         if self.hparams.blend:
-            ridge = c["ridge"].compute().reshape(-1, H, nt).cpu().numpy()
+            partners = c["partners"].compute().reshape(-1, H, nt, len(self.partners)).cpu().numpy()
             if split == "val" and not self.trainer.sanity_checking:
-                self.fit_blend(pred[..., self.mid], ridge, actual)
-            pred = self.blended(pred, ridge)
+                self.fit_blend(pred[..., self.mid], partners, actual)
+            pred = self.blended(pred, partners)
             if split == "val":
                 self.log("val/blend_w", float(self.blend_w))
+                self.log("val/blend_with", float(self.blend_with))
         for metric in c.values():
             metric.reset()
         overall, per_step = forecast_metrics(actual, pred[..., self.mid], self.data_state["mase_scale"])
@@ -249,17 +273,21 @@ class Forecaster(TaskModule):
         if split == "test":
             self.test_result = {"pred": pred, "actual": actual, "per_horizon": per_step, "overall": overall}
 
-    def fit_blend(self, median, ridge, actual):
-        """The weight of the network's median against the ridge forecast with the lowest MAPE on val."""
+    def fit_blend(self, median, partners, actual):
+        """The baseline (partners [.., n_t, P]) and the weight of the network's median against it with the
+        lowest MAPE on val; on a tie, the higher weight and the earlier baseline."""
         from rnnsuite.metrics import mape
-        grid = np.linspace(0, 1, 11)
-        errs = [mape(actual, w * median + (1 - w) * ridge) for w in grid]
-        self.blend_w.fill_(float(grid[int(np.argmin(errs))]))
+        grid = np.linspace(1, 0, 11)
+        errs = [[mape(actual, w * median + (1 - w) * partners[..., p]) for p in range(partners.shape[-1])]
+                for w in grid]
+        i, p = np.unravel_index(int(np.argmin(errs)), np.shape(errs))
+        self.blend_w.fill_(float(grid[i]))
+        self.blend_with.fill_(int(p) if grid[i] < 1 else 0)
 
-    def blended(self, pred, ridge):
-        """Original-unit forecasts [.., n_t, Q] blended with the ridge's [.., n_t] by the fitted weight."""
+    def blended(self, pred, partners):
+        """Original-unit forecasts [.., n_t, Q] blended with the chosen baseline of partners [.., n_t, P]."""
         w = float(self.blend_w)
-        return w * pred + (1 - w) * ridge[..., None]
+        return w * pred + (1 - w) * partners[..., int(self.blend_with)][..., None]
 
     def fit_band_pad(self, pred, actual):
         """Conformalized quantile regression (Romano et al. 2019): the pad that makes the outer quantiles cover
@@ -291,7 +319,7 @@ class Forecaster(TaskModule):
         y, past, known = y.to(self.device), past.to(self.device), known.to(self.device)
         out = self.unscale(self(y, past, known)).cpu().numpy()
         if self.hparams.blend:
-            out = self.blended(out, self.unscale(self.ridge_forecast(y, past, known)[..., None])[..., 0].cpu().numpy())
+            out = self.blended(out, self.unscale_partners(self.partner_forecasts(y, past, known)).cpu().numpy())
         self.train(was)
         return self.calibrate(out) if self.quantiles and len(self.quantiles) > 1 and self.hparams.calibrate else out
 
@@ -323,7 +351,9 @@ class Forecaster(TaskModule):
                                       baseline=baselines.get("seasonal_naive_day")),
             "per_horizon": horizon_plot(res["per_horizon"]["mape"], base_steps, run_dir / "per_horizon_mape.png"),
         }
-        return {"images": images, "per_horizon": res["per_horizon"],
+        blend = ({"with": self.partners[int(self.blend_with)], "w": float(self.blend_w)} if self.hparams.blend
+                 else None)
+        return {"images": images, "per_horizon": res["per_horizon"], "blend": blend,
                 "style": self.hparams.style, "quantiles": self.quantiles,
                 "windows": {k: int(len(datamodule.starts[k])) for k in ("train", "val", "test")},
                 "filled_missing": datamodule.filled}

