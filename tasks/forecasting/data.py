@@ -233,7 +233,7 @@ class ForecastDataModule(TaskDataModule):
     def __init__(self, source="elecdemand", path=None, time_col="time", target="Demand", covariates=(),
                  known=(), freq=None, fill_na=None, fill_gaps=None, calendar=True, target_lags=(), lookback=336,
                  horizon=48, train_stride=4, eval_stride=None, val_frac=0.15, test_frac=0.15, season=48, seasons=None,
-                 fixture_size=60, batch_size=64, num_workers=0, rows=None):
+                 fixture_size=60, batch_size=64, num_workers=0, rows=None, min_train_windows=None):
         super().__init__(source, batch_size, num_workers, fixture_size=fixture_size)
         if rows is not None and (len(rows) != 2 or not all(r is None or isinstance(r, int) for r in rows)):
             raise DataError(f"data.rows={list(rows)!r}: give [start, stop), Python slice bounds, e.g. [0,4032] for "
@@ -252,9 +252,11 @@ class ForecastDataModule(TaskDataModule):
                             "lag is not yet observed when the forecast is made")
         self.min_history = self.L + max(self.target_lags, default=0)  # rows a window (or a prediction) reads
         self.train_stride, self.eval_stride = int(train_stride), int(eval_stride or horizon)
+        self.min_train_windows = min_train_windows
         self.val_frac, self.test_frac, self.season = val_frac, test_frac, int(season)
         self.seasons = dict(seasons or {"day": season})
         self.frame = None
+        self.stride_said = None
 
     # ------------------------------------------------------------------ reading: (raw frame, name in messages)
     def read_fixture(self):
@@ -310,7 +312,15 @@ class ForecastDataModule(TaskDataModule):
     def window_starts(self, T):
         """Start indices per split; the forecast steps [s+L, s+L+H) of a split stay inside that split."""
         L, H, first = self.L, self.H, self.min_history  # the first forecast origin with all its inputs
-        train = np.arange(first, self.b1 - H + 1, self.train_stride) - L
+        every = np.arange(first, self.b1 - H + 1)
+        stride = self.train_stride
+        if self.min_train_windows:  # a short series: windows start closer together, down to every step
+            stride = max(1, min(stride, len(every) // int(self.min_train_windows)))
+            if stride < self.train_stride and self.stride_said != stride:
+                print(f"short series: a training window every {stride} step(s), not every {self.train_stride}: "
+                      f"{len(every[::stride]):,} windows (data.min_train_windows={self.min_train_windows})")
+                self.stride_said = stride
+        train = every[::stride] - L
         # val/test forecast origins step by eval_stride from the boundary (one forecast per day by default)
         val = np.arange(max(self.b1, first), self.b2 - H + 1, self.eval_stride) - L
         test = np.arange(max(self.b2, first), T - H + 1, self.eval_stride) - L

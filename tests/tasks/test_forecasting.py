@@ -376,6 +376,20 @@ def test_rows_keeps_a_part_of_the_series_like_a_cut_csv(series_csv, tmp_path):
         csv_dm(series_csv, rows=[5])
 
 
+def test_short_series_trains_on_windows_closer_together(series_csv, capsys):
+    """data.min_train_windows: the stride falls (never rises) until there are that many training windows, down
+    to a window at every step; the val and test windows do not move."""
+    full = csv_dm(series_csv)
+    full.setup()
+    every = full.starts["train_all"]  # a window at every step
+    for want, stride in ((1, 6), (len(every) // 3, 3), (10 ** 9, 1)):
+        dm = csv_dm(series_csv, min_train_windows=want)
+        dm.setup()
+        np.testing.assert_array_equal(dm.starts["train"], every[::stride])
+        np.testing.assert_array_equal(dm.starts["test"], full.starts["test"])
+    assert "a training window every 1 step(s), not every 6" in capsys.readouterr().out
+
+
 def test_blend_weight_follows_validation():
     """w = 0 when a baseline is exact and the network is off, 1 in the opposite case, between when each errs
     in the other direction; the baseline chosen is the one validation favours."""

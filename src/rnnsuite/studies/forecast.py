@@ -39,9 +39,9 @@ def report(study, runs):
 STUDY = Study(
     name="forecast",
     title="forecast: forecasting styles × cells against every baseline",
-    base=["task=forecasting"],
+    base=["task=forecasting", "model.blend=false"],  # the networks alone: no baseline blended in
     axes={"cell": CELLS, "style": STYLES},
-    budget="the forecasting task's defaults",
+    budget="the forecasting task's defaults, the network alone (`model.blend=false`)",
     report=report,
     quick=["data=forecast_fixture", "data.fixture_size=20", "trainer.max_epochs=1", "model.hidden_size=8",
            "model.head_hidden=8"],
