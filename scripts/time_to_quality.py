@@ -167,10 +167,9 @@ def plot(args):
     fig.tight_layout()
     fig.savefig(args.out, dpi=110)
     print(f"| minutes | rnnsuite best {metric} so far | plain loop best so far |\n|---|---|---|")
-    ends = sorted({round(p["elapsed_s"] / 60, 1) for p in suite + bare_res["curve"]})
-    for m in ends:
-        s, b = best_by(suite, m * 60 + 1e-6, lower), best_by(bare_res["curve"], m * 60 + 1e-6, lower)
-        print(f"| {m:.1f} | {'-' if s is None else f'{s:.4f}'} | {'-' if b is None else f'{b:.4f}'} |")
+    for t in sorted({p["elapsed_s"] for p in suite + bare_res["curve"]}):  # at each validation of either
+        s, b = best_by(suite, t, lower), best_by(bare_res["curve"], t, lower)
+        print(f"| {t / 60:.2f} | {'-' if s is None else f'{s:.4f}'} | {'-' if b is None else f'{b:.4f}'} |")
     print(f"figure: {args.out}")
 
 
