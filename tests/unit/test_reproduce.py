@@ -70,7 +70,7 @@ def test_the_table_is_the_mean_and_std_of_the_runs_and_a_rerun_runs_nothing(quic
 def test_list_names_every_study_and_a_wrong_one_is_one_error_line(capsys):
     assert main(["--list"]) == 0
     listed = re.findall(r"^(\w+)\s+\d+ runs", capsys.readouterr().out, re.M)
-    assert listed == list(STUDIES) and len(listed) == 9
+    assert listed == list(STUDIES) and len(listed) == 10
     assert main(["nope"]) == 2
     assert capsys.readouterr().err.strip() == ("error: unknown study 'nope'; choose one of " + ", ".join(STUDIES)
                                                + " (rnn-reproduce --list)")
