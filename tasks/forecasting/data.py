@@ -224,6 +224,13 @@ def forecast_metrics(actual, pred, scale):
 # ---------------------------------------------------------------------------------------- the DataModule
 
 
+def seasonal_lags(H, m):
+    """For each horizon step h < H, how far back the seasonal naive forecast of season m reads: the same step of
+    the last season that has been observed."""
+    h = np.arange(H)
+    return m * (h // m + 1)
+
+
 class ForecastDataModule(TaskDataModule):
     task = "forecasting"
     unit = "windows"
@@ -344,9 +351,8 @@ class ForecastDataModule(TaskDataModule):
         for name, m in self.seasons.items():
             if m > self.L:
                 continue  # only what the model can also see
-            h = np.arange(H)
-            lag = m * (h // m + 1)  # the same step of the last season that has been observed
-            out[f"seasonal_naive_{name}"] = np.stack([y[o + h - lag] for o in origins])
+            back = np.arange(H) - seasonal_lags(H, m)
+            out[f"seasonal_naive_{name}"] = np.stack([y[o + back] for o in origins])
         out["linear_lags"] = self.linear_forecast()
         return out
 

@@ -33,7 +33,7 @@ from rnnsuite.cells import build_stack, final_hidden
 from rnnsuite.metrics import SplitMetrics
 from rnnsuite.training import TaskModule
 
-from .data import forecast_metrics
+from .data import forecast_metrics, seasonal_lags
 
 STYLES = ("synced", "direct", "encdec")
 
@@ -109,8 +109,11 @@ class Forecaster(TaskModule):
                 self.register_buffer("blend_w", torch.ones(()))
                 self.register_buffer("blend_with", torch.zeros((), dtype=torch.long))
         # the baselines a blend may choose: the ridge, then the seasonal naive forecasts the lookback covers
-        self.partners = ["linear_lags"] + [f"seasonal_naive_{k}" for k, m in (seasons or {}).items() if m <= lookback]
-        self.partner_lags = [m for m in (seasons or {}).values() if m <= lookback]
+        covered = {k: m for k, m in (seasons or {}).items() if m <= lookback}
+        self.partners = ["linear_lags"] + [f"seasonal_naive_{k}" for k in covered]
+        # the lookback step each seasonal naive forecast repeats, per horizon step
+        self.naive_steps = [(lookback + np.arange(horizon) - seasonal_lags(horizon, m)).tolist()
+                            for m in covered.values()]
         # the target scaler (set from the data state): forecasts are unscaled to original units
         self.register_buffer("mu", torch.zeros(nt), persistent=False)
         self.register_buffer("sd", torch.ones(nt), persistent=False)
@@ -157,9 +160,7 @@ class Forecaster(TaskModule):
     def partner_forecasts(self, y, past, known):
         """What a blend may choose from, scaled [B, H, n_t, P]: the ridge, then each seasonal naive forecast
         (step h of the horizon repeats the same step of the last observed season)."""
-        L, H = self.hparams.lookback, self.hparams.horizon
-        h = torch.arange(H, device=y.device)
-        naive = [y[:, L + h - m * (h // m + 1)] for m in self.partner_lags]
+        naive = [y[:, steps] for steps in self.naive_steps]
         return torch.stack([self.ridge_forecast(y, past, known), *naive], -1)
 
     def on_load_checkpoint(self, checkpoint):
