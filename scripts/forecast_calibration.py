@@ -36,7 +36,11 @@ def forecasts(ckpt):
     got = {}
     model.fit_band_pad = lambda pred, actual: got.__setitem__("val", (pred.copy(), actual.copy()))
     model.calibrate = lambda pred: pred
-    trainer = pl.Trainer(accelerator="cpu", logger=False, enable_progress_bar=False, enable_model_summary=False)
+    from rnnsuite.training.precision import choose_precision
+    # the precision rnn-train's `auto` takes on this CPU (bf16 autocast where it is native), so that the default
+    # method's figures are the run's own
+    trainer = pl.Trainer(accelerator="cpu", precision=choose_precision("auto", "cpu")[0], logger=False,
+                         enable_progress_bar=False, enable_model_summary=False)
     trainer.validate(model, datamodule=dm, verbose=False)
     trainer.test(model, datamodule=dm, verbose=False)
     return (*got["val"], model.test_result["pred"], model.test_result["actual"])

@@ -20,7 +20,9 @@ ridge or one of the seasonal naive forecasts (`seasons` of at most `lookback` st
 from the lookback), and it and w in {0, 0.1, ..., 1} are chosen together on each validation pass (lowest val
 MAPE of the median, before the band is calibrated) and saved with that epoch's checkpoint: where validation
 says the network is no better than a baseline (a short series), the forecast falls back to it, and where both
-carry information, they are averaged.
+carry information, they are averaged. Early stopping and the checkpoint watch the network's own val MAPE
+(`val/mape_network`, logged in every mode): the blended MAPE stays near the baseline's while the network is
+still learning, so stopping on it ended training before the network had learnt what it could.
 """
 import numpy as np
 import torch
@@ -30,7 +32,7 @@ from torchmetrics.aggregation import CatMetric
 
 from rnnsuite.architectures import EncoderDecoder, SeqToSeq, teacher_forcing_at
 from rnnsuite.cells import build_stack, final_hidden
-from rnnsuite.metrics import SplitMetrics
+from rnnsuite.metrics import SplitMetrics, mape
 from rnnsuite.training import TaskModule
 
 from .data import forecast_metrics, seasonal_lags
@@ -248,6 +250,9 @@ class Forecaster(TaskModule):
         H, nt = self.hparams.horizon, self.hparams.n_targets
         pred = c["pred"].compute().reshape(-1, H, nt, self.Q).cpu().numpy()
         actual = c["actual"].compute().reshape(-1, H, nt).cpu().numpy()
+        # the network's own MAPE, before any blend: what early stopping and the checkpoint watch (a blend's
+        # metric stays near its baseline's while the network is still learning, and would stop it too early)
+        self.log(f"{split}/mape_network", mape(actual, pred[..., self.mid]))
         if self.hparams.blend:
             partners = c["partners"].compute().reshape(-1, H, nt, len(self.partners)).cpu().numpy()
             if split == "val" and not self.trainer.sanity_checking:
@@ -277,7 +282,6 @@ class Forecaster(TaskModule):
     def fit_blend(self, median, partners, actual):
         """The baseline (partners [.., n_t, P]) and the weight of the network's median against it with the
         lowest MAPE on val; on a tie, the higher weight and the earlier baseline."""
-        from rnnsuite.metrics import mape
         grid = np.linspace(1, 0, 11)
         errs = [[mape(actual, w * median + (1 - w) * partners[..., p]) for p in range(partners.shape[-1])]
                 for w in grid]

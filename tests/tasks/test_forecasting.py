@@ -424,6 +424,26 @@ def test_blend_partners_are_the_baselines_of_the_same_windows(series_csv):
         np.testing.assert_allclose(got[..., p], base[name][:n], rtol=1e-4, atol=1e-4, err_msg=name)
 
 
+def test_blend_early_stops_on_the_network_alone(fixture_data_dir, tmp_path):
+    """The blend changes the forecast, not the training: a blended run logs, as the metric that early stopping
+    and the checkpoint watch, the same val MAPE per epoch as the same seed's run without the blend, while its
+    own val/mape (blended) differs from it wherever the blend gave the baseline some weight."""
+    from ..conftest import train_on_fixture
+    runs = {}
+    for blend in ("true", "false"):
+        run = tmp_path / blend
+        r = train_on_fixture("forecasting", run, f"model.blend={blend}", "trainer.max_epochs=3", "seed=5",
+                             data_dir=fixture_data_dir)
+        assert r.returncode == 0, r.stderr[-3000:]
+        runs[blend] = pd.read_csv(run / "csv" / "metrics.csv").dropna(subset=["val/mape"])
+    assert len(runs["false"]) == 3
+    np.testing.assert_allclose(runs["true"]["val/mape_network"], runs["false"]["val/mape"], rtol=1e-5)
+    # the check has teeth only where the blend moved the forecast off the network's (w < 1)
+    moved = runs["true"]["val/blend_w"].to_numpy() < 1
+    assert moved.any()
+    assert not np.allclose(runs["true"]["val/mape"][moved], runs["false"]["val/mape"][moved], rtol=1e-5)
+
+
 def test_interval_score_by_hand():
     from rnnsuite.tasks.forecasting.model import interval_score
     # widths 2 and 2; the second point is 1 above its band: (2 + 2 + 2 / 0.2 * 1) / 2 = 7
