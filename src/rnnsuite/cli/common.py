@@ -109,6 +109,9 @@ def setup_env(cfg):
     if "WANDB_MODE" not in os.environ and not os.environ.get("WANDB_API_KEY"):
         os.environ["WANDB_MODE"] = "offline"  # no server here: write runs locally, `wandb sync` later
     torch.set_float32_matmul_precision("high")
+    if cfg.get("threads"):  # also in the environment: Lightning's DDP and any child process follow it
+        os.environ["OMP_NUM_THREADS"] = str(int(cfg.threads))
+        torch.set_num_threads(int(cfg.threads))
 
 
 def compose(config_name="train", overrides=()):

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import hydra
 import pytorch_lightning as pl
+import torch
 from hydra.utils import instantiate
 from omegaconf import OmegaConf
 from pytorch_lightning.callbacks import Timer
@@ -106,7 +107,8 @@ def fit_and_test(cfg, run_dir, loggers, trial, precision, resume):
             "best_checkpoint": best, "parameters": sum(p.numel() for p in model.parameters()),
             "best_val": {cfg.monitor.metric: best_val},
             "run_dir": str(run_dir), "minutes": round((time.time() - started) / 60, 2),
-            "processes": trainer.world_size, "timing": {k: round(v, 3) for k, v in timing.items()}}
+            "processes": trainer.world_size, "threads": torch.get_num_threads(),
+            "timing": {k: round(v, 3) for k, v in timing.items()}}
     if trainer.world_size > 1:
         head["test_by_process"] = by_rank  # each process's synced test metrics: under DDP they must agree
     results = report(model, dm, run_dir, head, test, baselines, cfg.get("num_examples", 5),
