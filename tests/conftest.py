@@ -76,14 +76,14 @@ def predict_here(capsys, monkeypatch):
     return call
 
 
-def train_on_fixture(task, run_dir, *overrides, data_dir=None, timeout=900):
+def train_on_fixture(task, run_dir, *overrides, data_dir=None, env=None, timeout=900):
     """`rnn-train task=<task>` on its fixture data for one epoch (overrides win), in a subprocess; the run folder
-    is run_dir. Returns the CompletedProcess."""
+    is run_dir; env adds to its environment. Returns the CompletedProcess."""
     from rnnsuite.registry import get_task
     args = [f"task={task}", *get_task(task).fixture, "trainer.max_epochs=1", *FAST, *overrides,
             f"hydra.run.dir={run_dir}"]
-    return run_cli("rnn-train", *args, env={"RNNSUITE_DATA_DIR": str(data_dir)} if data_dir else None,
-                   timeout=timeout)
+    env = {**({"RNNSUITE_DATA_DIR": str(data_dir)} if data_dir else {}), **(env or {})}
+    return run_cli("rnn-train", *args, env=env or None, timeout=timeout)
 
 
 @pytest.fixture(scope="session")
