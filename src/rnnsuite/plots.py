@@ -5,6 +5,7 @@ figure registry fills up, and importing the library changes nothing for a user's
 from pathlib import Path
 
 from matplotlib.figure import Figure
+from matplotlib.ticker import NullLocator
 
 from .atomic import atomic_path
 
@@ -24,6 +25,14 @@ def save_figure(fig, path):
     with atomic_path(path) as tmp:
         fig.savefig(tmp, dpi=DPI, format="png")
     return path
+
+
+def log_x_ticks(ax, values, base=10):
+    """A log x-axis labelled at `values` only: matplotlib would also label its minor ticks (6×10¹, 3×10²)."""
+    if len(values) > 1:
+        ax.set_xscale("log", base=base)
+    ax.set_xticks(values, [str(v) for v in values])
+    ax.xaxis.set_minor_locator(NullLocator())
 
 
 def learning_curves(metrics_csv, out_png, monitor=None):

@@ -12,7 +12,7 @@ def baseline(T):
 
 
 def report(study, runs):
-    from ..plots import figure
+    from ..plots import figure, log_x_ticks
     delays = sorted(set(r.key["T"] for r in runs))
     lines = ["## Test cross-entropy per step (nats, mean ± std over seeds)", "",
              table(runs, "cell", "T", lambda r: r.results["test"]["ce"], digits=4),
@@ -40,9 +40,7 @@ def report(study, runs):
             rows = df[["step", "val/ce"]].dropna()
             axes[1].plot(rows["step"], rows["val/ce"], color=f"C{i}", label=f"{cell}, seed {run.key['seed']}")
     axes[0].axhline(1.0, color="gray", ls=":", label="memoryless baseline")
-    if len(delays) > 1:
-        axes[0].set_xscale("log")
-    axes[0].set_xticks(delays, [str(T) for T in delays])
+    log_x_ticks(axes[0], delays)
     axes[0].set_xlabel("delay T")
     axes[0].set_title("test cross-entropy / memoryless baseline (mean over seeds)")
     axes[1].axhline(baseline(delays[-1]), color="gray", ls=":", label="memoryless baseline")

@@ -13,7 +13,7 @@ def k_overrides(k):
 
 
 def report(study, runs):
-    from ..plots import figure
+    from ..plots import figure, log_x_ticks
     ks = sorted(set(r.key["k"] for r in runs))
     lines = ["## Bits per character (mean ± std over seeds)", "",
              "| k (truncation) | windows per epoch | updates | test bits/char | val bits/char | minutes a run |",
@@ -42,9 +42,7 @@ def report(study, runs):
                                 (lambda r: r.results["best_val"]["val/bpc"], "val (best)", "C1")):
         means, stds = series(runs, value, "k", ks)
         ax.errorbar(ks, means, yerr=stds, marker="o", capsize=3, label=label, color=color)
-    if len(ks) > 1:
-        ax.set_xscale("log", base=2)
-    ax.set_xticks(ks, [str(k) for k in ks])
+    log_x_ticks(ax, ks, base=2)
     ax.set_xlabel("truncation length k (characters)")
     ax.set_ylabel("bits per character")
     ax.set_title("char-LM at equal training characters")

@@ -22,7 +22,7 @@ def steps_to_threshold(run):
 
 
 def report(study, runs):
-    from ..plots import figure
+    from ..plots import figure, log_x_ticks
     baseline = [r.results["baselines"]["predict_1"]["mse"] for r in runs if r.results]
     body = ["## Test MSE (mean ± std over seeds)", "",
             table(runs, "cell", "T", lambda r: r.results["test"]["mse"], digits=4), "",
@@ -55,9 +55,7 @@ def report(study, runs):
     axes[0].set_title("test MSE (mean ± std over seeds)")
     axes[1].set_title("% of test sequences solved (|error| < 0.04)")
     for ax in axes[:2]:
-        if len(lengths) > 1:
-            ax.set_xscale("log")
-        ax.set_xticks(lengths, [str(T) for T in lengths])
+        log_x_ticks(ax, lengths)
         ax.set_xlabel("T (sequence length)")
         ax.grid(alpha=0.3, which="both")
     axes[0].legend(fontsize=8)
