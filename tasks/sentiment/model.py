@@ -6,7 +6,12 @@ the output at step t predicts token t+1, the backward half predicts token t-1), 
 The LM heads exist only during pretraining, so the checkpoint has the classifier's shape either way.
 `word_dropout` replaces that share of training tokens by <unk>, so that the model learns to read around words
 it does not know (Iyyer et al. 2015).
+With `ensemble` = K > 1 the model holds K independently initialised classifiers (embedding, encoder, head),
+trained side by side on the same batches, each on its own loss; it predicts the mean of their probabilities
+(a deep ensemble, Lakshminarayanan et al. 2017: several seeds in one checkpoint). Training costs K times as much.
 """
+import math
+
 import torch
 import torch.nn.functional as F
 from torch import nn
@@ -24,14 +29,24 @@ class SentimentClassifier(TaskModule):
 
     def __init__(self, vocab_size, num_classes, pad_id, cell, optim=None, monitor=None, embed_dim=128,
                  hidden_size=128, num_layers=1, bidirectional=True, dropout=0.3, embed_dropout=0.3,
-                 pooling="max", word_dropout=0.0, lm_pretrain_epochs=0, lm_lr=None):
+                 pooling="max", word_dropout=0.0, lm_pretrain_epochs=0, lm_lr=None, ensemble=1):
         super().__init__(optim, monitor)
         self.save_hyperparameters()
-        self.embed = nn.Embedding(vocab_size, embed_dim, padding_idx=pad_id)
-        self.encoder = SeqToVec(build_stack(cell, embed_dim, hidden_size, num_layers, bidirectional, dropout),
-                                pooling)
+        if ensemble < 1:
+            raise ValueError(f"model.ensemble must be at least 1, got {ensemble}")
+        if ensemble > 1 and lm_pretrain_epochs:
+            raise ValueError("model.ensemble > 1 with model.lm_pretrain_epochs is not supported: "
+                             "LM pretraining trains one encoder")
+
+        def member():
+            embed = nn.Embedding(vocab_size, embed_dim, padding_idx=pad_id)
+            encoder = SeqToVec(build_stack(cell, embed_dim, hidden_size, num_layers, bidirectional, dropout),
+                               pooling)
+            return embed, encoder, nn.Linear(encoder.output_size, num_classes)
+
+        self.embed, self.encoder, self.head = member()  # the first member keeps the single model's names
+        self.others = nn.ModuleList(nn.ModuleList(member()) for _ in range(ensemble - 1))
         self.drop_in, self.drop_out = nn.Dropout(embed_dropout), nn.Dropout(dropout)
-        self.head = nn.Linear(self.encoder.output_size, num_classes)
         # per split, accumulated over the epoch (and synced across processes) by torchmetrics; no argument
         # checks (predictions are argmaxes: always valid), as those read the tensors back on every update
         self.metrics = SplitMetrics(lambda split: {
@@ -40,8 +55,16 @@ class SentimentClassifier(TaskModule):
             "balanced_acc": MulticlassAccuracy(num_classes, average="macro", validate_args=False)})
         self.tokenizer = None
 
+    def member_logits(self, tokens, lengths):
+        """[batch, K, classes]: each member's logits."""
+        members = [(self.embed, self.encoder, self.head)] + [tuple(m) for m in self.others]
+        return torch.stack([head(self.drop_out(encoder(self.drop_in(embed(tokens)), lengths)))
+                            for embed, encoder, head in members], 1)
+
     def forward(self, tokens, lengths):
-        return self.head(self.drop_out(self.encoder(self.drop_in(self.embed(tokens)), lengths)))
+        """Log-probabilities of the classes (the log of the members' mean probability)."""
+        logp = torch.log_softmax(self.member_logits(tokens, lengths).float(), -1)
+        return torch.logsumexp(logp, 1) - math.log(logp.shape[1])
 
     def drop_words(self, tokens):
         """Training only: each real token becomes <unk> with probability `word_dropout`."""
@@ -94,13 +117,18 @@ class SentimentClassifier(TaskModule):
 
     def _step(self, batch, split):
         tokens = self.drop_words(batch["tokens"]) if split == "train" else batch["tokens"]
-        logits = self(tokens, batch["lengths"])
-        loss = F.cross_entropy(logits, batch["labels"])
+        members = self.member_logits(tokens, batch["lengths"])
+        K = members.shape[1]
+        logits = torch.logsumexp(torch.log_softmax(members.float(), -1), 1) - math.log(K)
+        # each member learns on its own loss (the sum keeps each one's step size); the logged loss is the
+        # ensemble's NLL (with one member the two are the same number)
+        train_loss = F.cross_entropy(members.flatten(0, 1), batch["labels"].repeat_interleave(K)) * K
+        loss = F.nll_loss(logits, batch["labels"])
         metrics = self.metrics[split]
         for m in metrics.values():
             m.update(logits.argmax(-1), batch["labels"])
         self.log_split(split, {"loss": loss, **metrics}, batch_size=len(logits))
-        return loss
+        return train_loss
 
     # ------------------------------------------------------------------ people-facing
     def set_data_state(self, state):

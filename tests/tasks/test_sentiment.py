@@ -134,3 +134,31 @@ def test_lm_pretraining_learns_and_leaves_the_classifier_shape(fixture_parts):
     assert after.keys() == before.keys() == build().state_dict().keys()
     assert not torch.equal(after["embed.weight"], before["embed.weight"])
     assert torch.equal(after["head.weight"], before["head.weight"])  # the classifier head is not pretrained
+
+
+def test_ensemble_is_the_mean_of_independent_members(fixture_parts):
+    """model.ensemble=2: its probabilities are the mean of what each member gives as a single model, and
+    each member's gradient is the one that member alone gets on the batch (the members learn separately)."""
+    dm, build = fixture_parts
+    ens = build(ensemble=2).eval()
+    batch = next(iter(dm.train_dataloader()))
+    singles = []
+    for i, prefix in enumerate(["", "others.0."]):
+        single = build().eval()
+        names = ["embed", "encoder", "head"]
+        state = {k[len(prefix):] if prefix else k: v for k, v in ens.state_dict().items()
+                 if k.startswith(prefix) and (prefix or k.split(".")[0] in names)}
+        if prefix:  # others.0.0 / .1 / .2 are the second member's embed / encoder / head
+            state = {names[int(k.split(".")[0])] + k[k.index("."):]: v for k, v in state.items()}
+        single.load_state_dict(state)
+        singles.append(single)
+    assert not torch.equal(singles[0].embed.weight, singles[1].embed.weight)  # initialised independently
+    probs = torch.stack([torch.softmax(s(batch["tokens"], batch["lengths"]), -1) for s in singles]).mean(0)
+    assert torch.allclose(torch.softmax(ens(batch["tokens"], batch["lengths"]), -1), probs, atol=1e-6)
+
+    ens._step(batch, "val").backward()
+    for single, (embed, encoder) in zip(singles, [(ens.embed, ens.encoder), (ens.others[0][0], ens.others[0][1])]):
+        single._step(batch, "val").backward()
+        assert torch.allclose(embed.weight.grad, single.embed.weight.grad, atol=1e-6)
+        for (_, a), (_, b) in zip(encoder.named_parameters(), single.encoder.named_parameters()):
+            assert torch.allclose(a.grad, b.grad, atol=1e-6)
