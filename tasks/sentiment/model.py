@@ -35,8 +35,8 @@ class SentimentClassifier(TaskModule):
         if ensemble < 1:
             raise ValueError(f"model.ensemble must be at least 1, got {ensemble}")
         if ensemble > 1 and lm_pretrain_epochs:
-            raise ValueError("model.ensemble > 1 with model.lm_pretrain_epochs is not supported: "
-                             "LM pretraining trains one encoder")
+            raise ValueError(f"model.lm_pretrain_epochs needs model.ensemble=1 (got {ensemble}): LM pretraining "
+                             "trains one encoder")
 
         def member():
             embed = nn.Embedding(vocab_size, embed_dim, padding_idx=pad_id)

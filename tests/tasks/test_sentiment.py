@@ -103,7 +103,7 @@ def fixture_parts():
     cfg = compose(overrides=["task=sentiment", "cell=gru", "model.hidden_size=16", "model.embed_dim=16"])
     def build(**kw):
         torch.manual_seed(0)
-        kw = {"optim": plain(cfg.optim), **kw}
+        kw = {"optim": plain(cfg.optim), "ensemble": 1, **kw}  # one model unless a test asks for more
         model = instantiate(cfg.model, _convert_="all", cell=plain(cfg.cell), **dm.model_dims(), **kw)
         model.set_data_state(dm.state())
         return model
