@@ -98,7 +98,9 @@ def bare_sentiment(cfg, args):
     start, n = time.perf_counter(), 0
     while time.perf_counter() - start < args.minutes * 60:
         for b in dm.train_dataloader():
-            loss = F.cross_entropy(model(b["tokens"], b["lengths"]), b["labels"])
+            members = model.member_logits(b["tokens"], b["lengths"])  # [batch, K, classes]: each member its own loss
+            K = members.shape[1]
+            loss = F.cross_entropy(members.flatten(0, 1), b["labels"].repeat_interleave(K)) * K
             opt.zero_grad()
             loss.backward()
             torch.nn.utils.clip_grad_norm_(model.parameters(), args.clip)
