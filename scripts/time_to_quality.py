@@ -98,9 +98,8 @@ def bare_sentiment(cfg, args):
     start, n = time.perf_counter(), 0
     while time.perf_counter() - start < args.minutes * 60:
         for b in dm.train_dataloader():
-            members = model.member_logits(b["tokens"], b["lengths"])  # [batch, K, classes]: each member its own loss
-            K = members.shape[1]
-            loss = F.cross_entropy(members.flatten(0, 1), b["labels"].repeat_interleave(K)) * K
+            # each ensemble member on its own loss, as the suite trains them (one member: plain cross-entropy)
+            loss = model.member_loss(model.member_logits(b["tokens"], b["lengths"]), b["labels"])
             opt.zero_grad()
             loss.backward()
             torch.nn.utils.clip_grad_norm_(model.parameters(), args.clip)

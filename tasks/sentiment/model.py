@@ -55,16 +55,29 @@ class SentimentClassifier(TaskModule):
             "balanced_acc": MulticlassAccuracy(num_classes, average="macro", validate_args=False)})
         self.tokenizer = None
 
+    def members(self):
+        """[(embed, encoder, head)] of each member, the first one's under the single model's names."""
+        return [(self.embed, self.encoder, self.head)] + [tuple(m) for m in self.others]
+
     def member_logits(self, tokens, lengths):
         """[batch, K, classes]: each member's logits."""
-        members = [(self.embed, self.encoder, self.head)] + [tuple(m) for m in self.others]
         return torch.stack([head(self.drop_out(encoder(self.drop_in(embed(tokens)), lengths)))
-                            for embed, encoder, head in members], 1)
+                            for embed, encoder, head in self.members()], 1)
+
+    @staticmethod
+    def mean_log_probs(member_logits):
+        """Log-probabilities of the classes: the log of the members' mean probability."""
+        logp = torch.log_softmax(member_logits.float(), -1)
+        return torch.logsumexp(logp, 1) - math.log(logp.shape[1])
+
+    @staticmethod
+    def member_loss(member_logits, labels):
+        """What training minimises: each member's cross-entropy, summed (so each keeps its own step size)."""
+        K = member_logits.shape[1]
+        return F.cross_entropy(member_logits.flatten(0, 1), labels.repeat_interleave(K)) * K
 
     def forward(self, tokens, lengths):
-        """Log-probabilities of the classes (the log of the members' mean probability)."""
-        logp = torch.log_softmax(self.member_logits(tokens, lengths).float(), -1)
-        return torch.logsumexp(logp, 1) - math.log(logp.shape[1])
+        return self.mean_log_probs(self.member_logits(tokens, lengths))
 
     def drop_words(self, tokens):
         """Training only: each real token becomes <unk> with probability `word_dropout`."""
@@ -118,11 +131,9 @@ class SentimentClassifier(TaskModule):
     def _step(self, batch, split):
         tokens = self.drop_words(batch["tokens"]) if split == "train" else batch["tokens"]
         members = self.member_logits(tokens, batch["lengths"])
-        K = members.shape[1]
-        logits = torch.logsumexp(torch.log_softmax(members.float(), -1), 1) - math.log(K)
-        # each member learns on its own loss (the sum keeps each one's step size); the logged loss is the
-        # ensemble's NLL (with one member the two are the same number)
-        train_loss = F.cross_entropy(members.flatten(0, 1), batch["labels"].repeat_interleave(K)) * K
+        logits = self.mean_log_probs(members)
+        # each member learns on its own loss; the logged loss is the ensemble's NLL (with one member the same number)
+        train_loss = self.member_loss(members, batch["labels"])
         loss = F.nll_loss(logits, batch["labels"])
         metrics = self.metrics[split]
         for m in metrics.values():
