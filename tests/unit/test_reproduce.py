@@ -67,6 +67,29 @@ def test_the_table_is_the_mean_and_std_of_the_runs_and_a_rerun_runs_nothing(quic
     assert len(json.loads((tmp_path / "runs" / "vanishing" / "study.json").read_text())["sessions"]) == 1
 
 
+def test_a_study_with_records_resumes_from_its_committed_json_without_the_run_folders(quick, tmp_path):
+    """bahdanau's runs take longer than a sitting: the committed bahdanau.json alone marks its finished runs, so
+    a new checkout (no results/runs/) runs only what it lacks, and keeps the sittings' time and machines."""
+    study = STUDIES["bahdanau"]
+    out, runs, _ = quick("bahdanau")
+    record = json.loads((out / "bahdanau.json").read_text())
+    first = next(r for r in record["runs"] if r["key"] == {"cell": "LSTM", "model": "attention", "seed": 1})
+    first["results"] = None  # this run is not recorded: the new checkout must run it again
+    (tmp_path / "bahdanau.json").write_text(json.dumps(record))
+    log = []
+    again = reproduce(study, tmp_path, quick=True, log=log.append, run_here=run_here)
+    assert log[0] == f"{len(runs) - 1} of {len(runs)} runs finished; running 1"
+    assert [r.name for r in again if (r.dir / "results.json").is_file()] == [next(
+        r.name for r in runs if r.command == first["command"])]
+    table = lambda md: md.split("\n", 3)[3]  # noqa: E731 - the report below its header line
+    new = json.loads((tmp_path / "bahdanau.json").read_text())
+    assert len(new["sessions"]) == len(record["sessions"]) + 1 and new["sessions"][-1]["runs"] == 1
+    assert new["sessions"][-1]["machine"] in (tmp_path / "bahdanau.md").read_text()
+    rows = lambda folder: [ln for ln in table((folder / "bahdanau.md").read_text()).splitlines()  # noqa: E731
+                           if ln.startswith("| no attention")]
+    assert rows(tmp_path) and rows(tmp_path) == rows(out)  # the recorded runs' rows are as they were
+
+
 def test_list_names_every_study_and_a_wrong_one_is_one_error_line(capsys):
     assert main(["--list"]) == 0
     listed = re.findall(r"^(\w+)\s+\d+ runs", capsys.readouterr().out, re.M)

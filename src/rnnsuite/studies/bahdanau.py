@@ -70,6 +70,7 @@ STUDY = Study(
     budget="the translation task's defaults (its max_time cut)",
     report=report,
     rows="model",
+    records=True,  # 6 runs of 55 min: more than one sitting
     quick=["data=dates_fixture", "data.fixture_size=300", "model.hidden_size=16", "model.embed_dim=16",
            "model.num_heatmaps=0", "trainer.max_epochs=1", "model.beam_size=2"],
 )

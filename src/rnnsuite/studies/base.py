@@ -36,6 +36,11 @@ class Run:
     dir: Path = None
     results: dict = None
     error: str = None
+    recorded: dict = None  # its results as the committed <study>.json holds them (Study.records)
+
+    @property
+    def finished(self):
+        return self.recorded is not None or (self.dir / "results.json").is_file()
 
     @property
     def name(self):
@@ -63,6 +68,9 @@ class Study:
     quick: list = field(default_factory=list)        # extra overrides in --quick: fixtures, a few steps
     quick_axes: dict = field(default_factory=dict)   # axis -> the labels kept in --quick
     rows: str = "cell"                               # the axis whose labels are the rows of the main table
+    # A study longer than one sitting, on machines that do not keep run folders between sittings: a run that the
+    # committed <study>.json holds with results counts as finished (only for reports that need no run folder).
+    records: bool = False
 
     def runs(self, seeds, quick=False):
         seeds = QUICK_SEEDS if quick else seeds
@@ -96,7 +104,8 @@ def execute(runs, wrap=None, jobs=1, max_runs=None, log=print, run_here=None):
     """Run the unfinished runs (at most max_runs of them); a failed run is logged and left unfinished (the next
     call tries it again). Runs side by side (jobs > 1) share the cores: one thread each. `run_here(run)`, when
     given, trains one run in this process (no wrapper, one job): the CLI passes its own."""
-    todo = [r for r in runs if not (r.dir / "results.json").is_file()]
+    # seed by seed: a study stopped part-way has every grid cell for its first seeds, run on the same machine
+    todo = sorted((r for r in runs if not r.finished), key=lambda r: r.key["seed"])
     log(f"{len(runs) - len(todo)} of {len(runs)} runs finished; running {len(todo[:max_runs])}")
     todo = todo[:max_runs]
     threads = 1 if jobs > 1 else None
@@ -125,7 +134,7 @@ def execute(runs, wrap=None, jobs=1, max_runs=None, log=print, run_here=None):
 def collect(runs):
     for run in runs:
         path = run.dir / "results.json"
-        run.results = json.loads(path.read_text()) if path.is_file() else None
+        run.results = json.loads(path.read_text()) if path.is_file() else run.recorded
         err = run.dir / "error.txt"
         run.error = err.read_text().strip() if run.results is None and err.is_file() else None
     return runs
@@ -209,6 +218,16 @@ def commit():
         return f"rnnsuite {version('rnnsuite')}"
 
 
+def machine():
+    """The hardware a session's runs trained on (what a time-capped run reaches depends on it)."""
+    import torch
+    from ..training.precision import cpu_native_bf16
+    if torch.cuda.is_available():
+        return torch.cuda.get_device_name()
+    native, why = cpu_native_bf16()
+    return f"{os.cpu_count()} cores, {why}" + ("" if native else " (float32)")
+
+
 def duration(seconds):
     h, m = divmod(round(seconds / 60), 60)
     return f"{h} h {m:02d} min" if h else f"{m} min" if m else f"{seconds:.0f} s"
@@ -221,10 +240,12 @@ def write_report(study, runs, out, command, sessions):
     commits = list(dict.fromkeys(s["commit"] for s in sessions))
     finished = sum(r.results is not None for r in runs)
     jobs = max(s.get("jobs", 1) for s in sessions)
+    machines = list(dict.fromkeys(s["machine"] for s in sessions if s.get("machine")))
     example = next((r for r in runs), None)
     head = [f"# {study.title}", "",
             f"`{command}` · commit {', '.join(commits)} · total wall time {duration(seconds)}"
-            + (f" ({jobs} runs at a time)" if jobs > 1 else "") + f" · {finished} of {len(runs)} runs finished", "",
+            + (f" ({jobs} runs at a time)" if jobs > 1 else "") + f" · {finished} of {len(runs)} runs finished"
+            + (f" · on {'; '.join(machines)}" if machines else ""), "",
             f"**Budget per run:** {study.budget}", "",
             f"Each run is one command, e.g. `{example.command}` (plus `{' '.join(COMMON)}`); "
             f"its folder holds results.json and csv/metrics.csv.", ""]
@@ -257,13 +278,19 @@ def reproduce(study, out, seeds=3, quick=False, wrap=None, jobs=1, max_runs=None
     for run in runs:
         run.dir = runs_dir / run.name
     state_path = runs_dir / "study.json"
-    state = json.loads(state_path.read_text()) if state_path.is_file() else {"sessions": []}
+    record_path = out / f"{study.name}.json"
+    record = json.loads(record_path.read_text()) if study.records and record_path.is_file() else {}
+    recorded = {r["command"]: r["results"] for r in record.get("runs", []) if r.get("results")}
+    for run in runs:
+        run.recorded = recorded.get(run.command)
+    state = (json.loads(state_path.read_text()) if state_path.is_file()
+             else {"sessions": record.get("sessions", [])})
     started = time.time()
     ran = execute(runs, wrap=wrap, jobs=jobs, max_runs=max_runs, log=log, run_here=run_here)
     if ran or not state["sessions"]:
         state["sessions"].append({"started": time.strftime("%Y-%m-%d %H:%M", time.localtime(started)),
                                   "seconds": round(time.time() - started, 1), "runs": ran, "jobs": jobs,
-                                  "commit": commit()})
+                                  "commit": commit(), "machine": machine()})
         runs_dir.mkdir(parents=True, exist_ok=True)
         write_text(state_path, json.dumps(state, indent=1))
     collect(runs)
