@@ -252,7 +252,7 @@ def write_report(study, runs, out, command, sessions):
     failed = [r for r in runs if r.error]
     tail = ["", "## Runs that failed", ""] + [f"- `{r.name}`: {r.error}" for r in failed] if failed else []
     out.mkdir(parents=True, exist_ok=True)
-    write_text(out / f"{study.name}.md", "\n".join(head) + body.rstrip() + "\n" + "\n".join(tail) + "\n")
+    write_text(out / f"{study.name}.md", "\n".join(head) + "\n" + body.rstrip() + "\n" + "\n".join(tail) + "\n")
     save_figure(fig, out / f"{study.name}.png")
     data = {"study": study.name, "command": command, "sessions": sessions,
             "runs": [{"key": r.key, "command": r.command, "results": _slim(r.results), "error": r.error}

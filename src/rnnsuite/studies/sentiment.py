@@ -1,0 +1,58 @@
+"""sentiment: the task's default (an ensemble of 3 BiLSTMs) against one of its members and the baselines."""
+from .base import Study, bars, fmt_mean_std, group_values
+from .mr import ood_section
+
+MODELS = {"default: ensemble of 3 BiLSTMs": [], "one member": ["model.ensemble=1"]}
+
+
+def report(study, runs):
+    from ..plots import figure
+    done = [r for r in runs if r.results]
+    ood = lambda r, k: r.results.get("out_of_domain", {}).get("drug_reviews", {}).get(k)  # noqa: E731
+    columns = {"val acc": lambda r: r.results["best_val"]["val/acc"], "test acc": lambda r: r.results["test"]["acc"],
+               "test macro-F1": lambda r: r.results["test"]["macro_f1"],
+               "out of domain: acc": lambda r: ood(r, "acc"),
+               "out of domain: balanced acc": lambda r: ood(r, "balanced_acc")}
+    lines = ["## Accuracy (mean ± std over seeds)", "",
+             "| model | " + " | ".join(columns) + " | minutes a run |", "|---" * (len(columns) + 2) + "|"]
+    for m in dict.fromkeys(r.key["model"] for r in runs):
+        cells = [fmt_mean_std(group_values(runs, lambda r, f=f: f(r), model=m), pct=True, scale=100.0)
+                 for f in columns.values()]
+        minutes = fmt_mean_std(group_values(runs, lambda r: r.results["minutes"], model=m), 1)
+        lines.append(f"| {m} | " + " | ".join(cells) + f" | {minutes} |")
+    base = lambda name, k: [r.results["baselines"][name].get(k) for r in done]  # noqa: E731
+    for name, label in (("tfidf_logreg", "TF-IDF (1–2 grams) + logistic regression"),
+                        ("majority_class", "majority class")):
+        if done:
+            ood_base = "tfidf_logreg_drug_reviews" if name == "tfidf_logreg" else None
+            ood_cells = ([fmt_mean_std(base(ood_base, k), pct=True, scale=100.0) for k in ("acc", "balanced_acc")]
+                         if ood_base and all(ood_base in r.results["baselines"] for r in done) else ["", ""])
+            lines.append(f"| {label} | | {fmt_mean_std(base(name, 'acc'), pct=True, scale=100.0)} | "
+                         f"{fmt_mean_std(base(name, 'macro_f1'), pct=True, scale=100.0)} | " + " | ".join(ood_cells)
+                         + " | |")
+    lines += ["", "The baselines are fitted on each run's train split (the same split for every seed), so their "
+              "spread is 0. Each run is one `rnn-train task=sentiment seed=S` (with `model.ensemble=1` for one member).",
+              *ood_section(runs, "model", None)]
+    fig, ax = figure(figsize=(7, 4))
+    models = list(dict.fromkeys(r.key["model"] for r in runs))
+    bars(ax, runs, lambda r: 100 * r.results["test"]["acc"], "model", models, ylabel="test accuracy (%)",
+         title="sentiment (Rotten Tomatoes snippets)")
+    if done:
+        ax.axhline(100 * sum(base("tfidf_logreg", "acc")) / len(done), color="gray", ls="--",
+                   label="TF-IDF + LR")
+        ax.legend(fontsize=8, loc="lower right")
+    ax.set_ylim(60, 85)
+    return "\n".join(lines), fig
+
+
+STUDY = Study(
+    name="sentiment",
+    title="sentiment: the default ensemble of 3 BiLSTMs against one of its members and the baselines",
+    base=["task=sentiment"],
+    axes={"model": MODELS},
+    budget="the sentiment task's defaults (8 epochs, the best val accuracy's checkpoint is tested)",
+    report=report,
+    rows="model",
+    quick=["data=sentiment_fixture", "data.fixture_size=200", "trainer.max_epochs=1", "model.hidden_size=16",
+           "model.embed_dim=16"],
+)
