@@ -93,7 +93,7 @@ def test_a_study_with_records_resumes_from_its_committed_json_without_the_run_fo
 def test_list_names_every_study_and_a_wrong_one_is_one_error_line(capsys):
     assert main(["--list"]) == 0
     listed = re.findall(r"^(\w+)\s+\d+ runs", capsys.readouterr().out, re.M)
-    assert listed == list(STUDIES) and len(listed) == 11
+    assert listed == list(STUDIES) and len(listed) == 12
     assert main(["nope"]) == 2
     assert capsys.readouterr().err.strip() == ("error: unknown study 'nope'; choose one of " + ", ".join(STUDIES)
                                                + " (rnn-reproduce --list)")
