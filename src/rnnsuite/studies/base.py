@@ -44,7 +44,7 @@ class Run:
 
     @property
     def name(self):
-        return ",".join(f"{k}={v}" for k, v in self.key.items()).replace(" ", "_").replace("/", "-")
+        return ",".join(f"{k}={v}" for k, v in self.key.items()).replace(" ", "_").replace("/", "-").replace(":", "")
 
     @property
     def command(self):
