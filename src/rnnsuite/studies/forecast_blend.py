@@ -2,7 +2,7 @@
 the network alone and the ridge residual, with the forecast day's temperature known (a perfect weather forecast,
 the default) or only up to the forecast origin."""
 from .base import Study
-from .short_series import MODELS, report_over
+from .short_series import MODELS, QUICK, report_over
 
 TEMPERATURE = {"known": [], "past only": ["experiment=forecasting_past_temperature"]}
 
@@ -20,7 +20,6 @@ STUDY = Study(
     budget="the forecasting task's defaults (up to 20 epochs, early stopping on val MAPE), one core each",
     report=report_over("temperature", NOTES, "elecdemand: the model and its blends against the best baseline"),
     rows="model",
-    quick=["data=forecast_fixture", "data.fixture_size=30", "trainer.max_epochs=1", "model.hidden_size=8",
-           "model.head_hidden=8"],
+    quick=QUICK,
     quick_axes={"model": ["network alone", "blend with a baseline"]},
 )

@@ -15,6 +15,10 @@ MODELS = {
     "residual on the ridge + blend": ["model.residual=ridge", "model.blend=true"],
 }
 
+# --quick: the forecasting fixture, one epoch of a tiny network (forecast_blend shares it)
+QUICK = ["data=forecast_fixture", "data.fixture_size=30", "trainer.max_epochs=1", "model.hidden_size=8",
+         "model.head_hidden=8"]
+
 
 def blend_choice(group):
     """'seasonal_naive_week, w 0.5 (3×)': what validation chose in each seed's checkpoint."""
@@ -84,7 +88,6 @@ STUDY = Study(
     budget="the forecasting task's defaults (up to 20 epochs of 33 batches, early stopping on val MAPE), one core",
     report=report_over("series", NOTES, "12-week series: the model and its blends against the best baseline"),
     rows="model",
-    quick=["data=forecast_fixture", "data.fixture_size=30", "trainer.max_epochs=1", "model.hidden_size=8",
-           "model.head_hidden=8"],
+    quick=QUICK,
     quick_axes={"series": ["elecdemand, last 12 weeks"], "model": ["network alone", "residual on the ridge + blend"]},
 )
