@@ -6,9 +6,19 @@ MODELS = {"attention": [], "no attention": ["model.attention=none"]}
 PUBLISHED = [("RNNencdec-50 (no attention)", 17.82), ("RNNsearch-50 (attention)", 26.75)]
 
 
+def beam_order(names):
+    """'beam1', 'beam5', ... (the results' names of the decodings) sorted by beam size."""
+    return sorted(names, key=lambda b: int(b[4:]))
+
+
+def decoding(b):
+    """'greedy' for 'beam1', 'beam 5' for 'beam5'."""
+    return "greedy" if b == "beam1" else f"beam {b[4:]}"
+
+
 def beams(run):
-    """{'greedy': 'beam1', 'beam 5': 'beam5'} as the run's results name them."""
-    return sorted(run.results.get("bleu_by_source_length", {}), key=lambda b: int(b[4:]))
+    """The run's decodings, e.g. ['beam1', 'beam5']."""
+    return beam_order(run.results.get("bleu_by_source_length", {}))
 
 
 def report(study, runs):
@@ -31,23 +41,21 @@ def report(study, runs):
         lines += ["| model | decoding | " + " | ".join(f"{b} words" for b in buckets) + " |",
                   "|---" * (len(buckets) + 2) + "|"]
         for m in models:
-            for b in sorted({b for r in done if r.key["model"] == m for b in beams(r)}, key=lambda b: int(b[4:])):
+            for b in beam_order({b for r in done if r.key["model"] == m for b in beams(r)}):
                 cells = [fmt_mean_std(group_values(runs, lambda r, b=b, k=k: r.results["bleu_by_source_length"]
                                                    .get(b, {}).get(k, {}).get("bleu"), model=m), 1) for k in buckets]
-                name = "greedy" if b == "beam1" else f"beam {b[4:]}"
-                lines.append(f"| {m} | {name} | " + " | ".join(cells) + " |")
+                lines.append(f"| {m} | {decoding(b)} | " + " | ".join(cells) + " |")
     reworded = [r for r in done if r.results.get("reworded")]
     if reworded:
         lines += ["", "## Reworded sources (the test verses in modern wording, as rnn-predict reads them)", "",
                   "| model | decoding | BLEU, KJV sources | BLEU, reworded | chrF, KJV sources | chrF, reworded |",
                   "|---|---|---|---|---|---|"]
         for m in models:
-            for b in sorted({b for r in reworded if r.key["model"] == m for b in r.results["reworded"]},
-                            key=lambda b: int(b[4:])):
+            for b in beam_order({b for r in reworded if r.key["model"] == m for b in r.results["reworded"]}):
                 cells = [fmt_mean_std(group_values(reworded, lambda r, b=b, k=k: r.results["reworded"].get(b, {})
                                                    .get(k), model=m), 1)
                          for k in ("bleu_original", "bleu", "chrf_original", "chrf")]
-                lines.append(f"| {m} | {'greedy' if b == 'beam1' else 'beam ' + b[4:]} | " + " | ".join(cells) + " |")
+                lines.append(f"| {m} | {decoding(b)} | " + " | ".join(cells) + " |")
     lines += ["", "## Published", ""] + [f"- Bahdanau et al. 2015, {n}: BLEU {v} (English → French, WMT'14)"
                                          for n, v in PUBLISHED]
     lines += ["", "Their Fig. 2: without attention BLEU falls steeply with sentence length; with attention it "
@@ -64,7 +72,7 @@ def report(study, runs):
             means = [mean_std(group_values(runs, lambda r, b=b, k=k: r.results["bleu_by_source_length"].get(b, {})
                                            .get(k, {}).get("bleu"), model=m))[0] for k in buckets]
             ax.plot(range(len(buckets)), means, ls=ls, marker="o", color=f"C{i}",
-                    label=f"{m}, {'greedy' if b == 'beam1' else 'beam ' + b[4:]}")
+                    label=f"{m}, {decoding(b)}")
     ax.set_xticks(range(len(buckets)), buckets)
     ax.set_xlabel("source length (words)")
     ax.set_ylabel("BLEU (mean over seeds)")

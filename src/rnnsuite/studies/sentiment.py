@@ -1,6 +1,6 @@
 """sentiment: the task's default (an ensemble of 3 BiLSTMs) against one of its members and the baselines."""
 from .base import Study, bars, fmt_mean_std, group_values
-from .mr import ood_section
+from .mr import OOD_ABOUT, OOD_TITLE
 
 MODELS = {"default: ensemble of 3 BiLSTMs": [], "one member": ["model.ensemble=1"]}
 
@@ -16,23 +16,22 @@ def report(study, runs):
     lines = ["## Accuracy (mean ± std over seeds)", "",
              "| model | " + " | ".join(columns) + " | minutes a run |", "|---" * (len(columns) + 2) + "|"]
     for m in dict.fromkeys(r.key["model"] for r in runs):
-        cells = [fmt_mean_std(group_values(runs, lambda r, f=f: f(r), model=m), pct=True, scale=100.0)
+        cells = [fmt_mean_std(group_values(runs, f, model=m), pct=True, scale=100.0)
                  for f in columns.values()]
         minutes = fmt_mean_std(group_values(runs, lambda r: r.results["minutes"], model=m), 1)
         lines.append(f"| {m} | " + " | ".join(cells) + f" | {minutes} |")
-    base = lambda name, k: [r.results["baselines"][name].get(k) for r in done]  # noqa: E731
+    base = lambda name, k: [r.results["baselines"].get(name, {}).get(k) for r in done]  # noqa: E731
     for name, label in (("tfidf_logreg", "TF-IDF (1–2 grams) + logistic regression"),
                         ("majority_class", "majority class")):
         if done:
-            ood_base = "tfidf_logreg_drug_reviews" if name == "tfidf_logreg" else None
-            ood_cells = ([fmt_mean_std(base(ood_base, k), pct=True, scale=100.0) for k in ("acc", "balanced_acc")]
-                         if ood_base and all(ood_base in r.results["baselines"] for r in done) else ["", ""])
-            lines.append(f"| {label} | | {fmt_mean_std(base(name, 'acc'), pct=True, scale=100.0)} | "
-                         f"{fmt_mean_std(base(name, 'macro_f1'), pct=True, scale=100.0)} | " + " | ".join(ood_cells)
+            cells = [base(name, "acc"), base(name, "macro_f1"), base(f"{name}_drug_reviews", "acc"),
+                     base(f"{name}_drug_reviews", "balanced_acc")]
+            lines.append(f"| {label} | | " + " | ".join(fmt_mean_std(c, pct=True, scale=100.0) for c in cells)
                          + " | |")
     lines += ["", "The baselines are fitted on each run's train split (the same split for every seed), so their "
-              "spread is 0. Each run is one `rnn-train task=sentiment seed=S` (with `model.ensemble=1` for one member).",
-              *ood_section(runs, "model", None)]
+              "spread is 0. Each run is one `rnn-train task=sentiment seed=S` (with `model.ensemble=1` for one "
+              "member).",
+              "", OOD_TITLE, "", OOD_ABOUT, ""]
     fig, ax = figure(figsize=(7, 4))
     models = list(dict.fromkeys(r.key["model"] for r in runs))
     bars(ax, runs, lambda r: 100 * r.results["test"]["acc"], "model", models, ylabel="test accuracy (%)",
