@@ -163,11 +163,12 @@ def fmt_mean_std(values, digits=3, scale=1.0, pct=False):
 MEAN_STD = re.compile(r"(-?\d+(?:\.\d+)?(?:e-?\d+)?)%? ± (\d+(?:\.\d+)?(?:e-?\d+)?)")
 
 
-def table(runs, row, col, value, **fmt):
-    """Markdown: one row per `row` label, one column per `col` label, cells mean ± std over seeds."""
+def table(runs, row, col, value, header="mean ± std", **fmt):
+    """Markdown: one row per `row` label, one column per `col` label (or one column named `header` when col is
+    None), cells mean ± std over seeds."""
     rows = list(dict.fromkeys(r.key[row] for r in runs))
     cols = list(dict.fromkeys(r.key[col] for r in runs)) if col else [None]
-    head = f"| {row} | " + " | ".join(f"{col} = {c}" if col else "" for c in cols) + " |"
+    head = f"| {row} | " + " | ".join(f"{col} = {c}" if col else header for c in cols) + " |"
     lines = [head, "|---" * (len(cols) + 1) + "|"]
     for rl in rows:
         cells = []

@@ -7,9 +7,10 @@ MODELS = {"attention": [], "no attention": ["model.attention=none"], "blind": ["
 def report(study, runs):
     from ..plots import figure
     lines = ["## Test BLEU-4 (mean ± std over seeds)", "",
-             table(runs, "model", None, lambda r: r.results["test"]["bleu4"], digits=1), "",
+             table(runs, "model", None, lambda r: r.results["test"]["bleu4"], "test BLEU-4", digits=1), "",
              "## Test content accuracy (the caption names exactly the right items and counts)", "",
-             table(runs, "model", None, lambda r: r.results["test"]["content_acc"], pct=True, scale=100.0), "",
+             table(runs, "model", None, lambda r: r.results["test"]["content_acc"], "test content accuracy",
+                   pct=True, scale=100.0), "",
              "## Published", "",
              "Xu et al. 2015 (Show, Attend and Tell) report soft attention above the Show-and-Tell decoder "
              "(Vinyals et al. 2015) on Flickr8k, Flickr30k and COCO; a blind decoder is the usual lower bound.", "",
