@@ -11,7 +11,9 @@ TASK = Task(
              "mape_network": "the network's own MAPE, before the blend with a baseline (= mape without one)",
              "mase": "MAE over the train series' seasonal-naive MAE",
              "coverage": "share of actuals inside the p10-p90 band (after calibration)",
-             "coverage_uncalibrated": "the same before calibration", "interval_width": "mean p90 - p10",
+             "coverage_uncalibrated": "the same before calibration",
+             "coverage_split": "the same with the val-fitted pad alone (without online recalibration)",
+             "interval_width": "mean p90 - p10",
              "interval_score": "mean interval (Winkler) score of the p10-p90 band, original units; lower is better"},
     fixture=("data=forecast_fixture",),
     # its input is a time-indexed table, so it predicts from a file only

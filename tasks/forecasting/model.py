@@ -23,6 +23,12 @@ says the network is no better than a baseline (a short series), the forecast fal
 carry information, they are averaged. `val/mape_network` logs the network's own val MAPE beside it, in every
 mode; early stopping and the checkpoint follow the blended `val/mape` (following the network's instead trained
 longer, but did no better on test: `tasks/forecasting/README.md`).
+
+`calibrate` pads the p10-p90 band with the conformity scores of the validation forecasts (conformalized quantile
+regression). `split` keeps that one pad. `online` (the default) starts from it and, where the actuals follow the
+forecasts in time (the test split, `rnn-eval`), recalibrates forecast by forecast: each forecast whose horizon
+has been observed adds its scores, and the level moves by adaptive conformal inference (Gibbs & Candes 2021) with
+the paper's step gamma = 0.005 per observed point. Nothing about it is chosen on test.
 """
 import numpy as np
 import torch
@@ -61,14 +67,53 @@ def conformal_quantile(scores, level):
     return np.quantile(scores, min(1.0, max(0.0, np.ceil((n + 1) * level) / n)), axis=0)
 
 
+def coverage(pred, actual):
+    """The share of actuals [.., n_t] inside the outer quantiles of pred [.., n_t, Q]."""
+    return float(np.mean((actual >= pred[..., 0]) & (actual <= pred[..., -1])))
+
+
+def band_scores(pred, actual):
+    """Conformity scores of bands pred [.., n_t, Q] on actuals [.., n_t]: how far each actual falls outside the
+    outer quantiles (negative inside)."""
+    return np.maximum(pred[..., 0] - actual, actual - pred[..., -1])
+
+
+def pad_band(pred, pad):
+    """Widen (or narrow, pad < 0) the outer quantiles of pred [.., n_t, Q] by pad [n_t]; never past the median."""
+    pred = pred.copy()
+    mid = pred.shape[-1] // 2
+    pred[..., 0] = np.minimum(pred[..., 0] - pad, pred[..., mid])
+    pred[..., -1] = np.maximum(pred[..., -1] + pad, pred[..., mid])
+    return pred
+
+
+def online_band(pred, actual, scores, nominal, gamma, delay=1):
+    """Adaptive conformal inference (Gibbs & Candes 2021) over forecasts in time order, pred [N, H, n_t, Q] and
+    actual [N, H, n_t], starting from calibration scores [n, n_t]. Forecast d is padded by the conformal
+    quantile, at the current level, of the scores known at its origin: the calibration scores and those of the
+    forecasts up to d - delay (whose whole horizon has been observed). Each forecast that becomes known moves the
+    level by gamma per observed point: up for a point outside its band, down for one inside
+    (level += gamma * sum(nominal - covered)). Returns the padded forecasts."""
+    known, level, out = [np.asarray(scores, float)], float(nominal), []
+    for d in range(len(pred)):
+        j = d - delay
+        if j >= 0:  # forecast j's horizon is now observed
+            known.append(band_scores(pred[j], actual[j]).reshape(-1, actual.shape[-1]))
+            level += gamma * actual[j].size * (nominal - coverage(out[j], actual[j]))
+        out.append(pad_band(pred[d], conformal_quantile(np.concatenate(known), level)))
+    return np.stack(out) if out else pred.copy()
+
+
 class Forecaster(TaskModule):
     task_name = "forecasting"
 
     def __init__(self, n_targets, n_past, n_known, lookback, horizon, cell, optim=None, monitor=None,
                  style="direct", hidden_size=64, num_layers=1, dropout=0.0, quantiles=(0.1, 0.5, 0.9),
                  loss="mae", teacher_forcing_start=1.0, teacher_forcing_end=0.5, head_hidden=128,
-                 calibrate=True, residual=None, blend=False, ridge=None, seasons=None):
+                 calibrate="online", band_gamma=0.005, residual=None, blend=False, ridge=None, seasons=None):
         super().__init__(optim, monitor)
+        if calibrate not in (True, False, None, "split", "online"):
+            raise ValueError(f"unknown model.calibrate {calibrate!r}; choose online, split or false")
         if style not in STYLES:
             raise ValueError(f"unknown model.style {style!r}; choose one of {STYLES}")
         if loss not in ("mae", "mse"):
@@ -122,6 +167,7 @@ class Forecaster(TaskModule):
         # Conformal widening of the outer quantiles, fitted on each validation pass (in original units, per
         # target); saved with the checkpoint of that epoch.
         self.register_buffer("band_pad", torch.zeros(nt))
+        self.val_scores = None  # the conformity scores behind it [n, n_t], where online calibration goes on from
         # every val/test forecast and its actuals (original units), gathered over the epoch and, under DDP, over
         # processes: the metrics, the conformal pad and the plots need all of them
         kept = ("pred", "actual", "partners") if blend else ("pred", "actual")
@@ -165,11 +211,18 @@ class Forecaster(TaskModule):
         naive = [y[:, steps] for steps in self.naive_steps]
         return torch.stack([self.ridge_forecast(y, past, known), *naive], -1)
 
+    def on_save_checkpoint(self, checkpoint):
+        super().on_save_checkpoint(checkpoint)
+        if self.val_scores is not None:
+            checkpoint["band_scores"] = torch.as_tensor(self.val_scores)
+
     def on_load_checkpoint(self, checkpoint):
         # blends saved before the baseline choice existed always blended with the ridge
         if self.hparams.blend:
             checkpoint["state_dict"].setdefault("blend_with", torch.zeros((), dtype=torch.long))
         super().on_load_checkpoint(checkpoint)
+        scores = checkpoint.get("band_scores")
+        self.val_scores = None if scores is None else scores.numpy()
 
     def _synced(self, y, past, known):
         L, H, nt = self.hparams.lookback, self.hparams.horizon, self.hparams.n_targets
@@ -265,10 +318,12 @@ class Forecaster(TaskModule):
         overall, per_step = forecast_metrics(actual, pred[..., self.mid], self.data_state["mase_scale"])
         if self.quantiles and len(self.quantiles) > 1:
             if split == "test" and self.hparams.calibrate:
-                overall["coverage_uncalibrated"] = float(np.mean((actual >= pred[..., 0]) & (actual <= pred[..., -1])))
-                pred = self.calibrate(pred)
+                overall["coverage_uncalibrated"] = coverage(pred, actual)
+                split_pad = self.calibrate(pred)
+                overall["coverage_split"] = coverage(split_pad, actual)
+                pred = self.calibrate_online(pred, actual) if self.online else split_pad
             lo, hi = pred[..., 0], pred[..., -1]
-            overall["coverage"] = float(np.mean((actual >= lo) & (actual <= hi)))
+            overall["coverage"] = coverage(pred, actual)
             overall["interval_width"] = float(np.mean(hi - lo))
             overall["interval_score"] = interval_score(lo, hi, actual, self.quantiles[0] + 1 - self.quantiles[-1])
             if split == "val" and self.hparams.calibrate and not self.trainer.sanity_checking:
@@ -296,17 +351,30 @@ class Forecaster(TaskModule):
     def fit_band_pad(self, pred, actual):
         """Conformalized quantile regression (Romano et al. 2019): the pad that makes the outer quantiles cover
         their nominal share of the validation points (it may be negative when the band is too wide)."""
-        target = self.quantiles[-1] - self.quantiles[0]
-        score = np.maximum(pred[..., 0] - actual, actual - pred[..., -1]).reshape(-1, actual.shape[-1])
-        self.band_pad.copy_(torch.as_tensor(conformal_quantile(score, target), dtype=self.band_pad.dtype))
+        score = band_scores(pred, actual).reshape(-1, actual.shape[-1])
+        self.band_pad.copy_(torch.as_tensor(conformal_quantile(score, self.nominal), dtype=self.band_pad.dtype))
+        self.val_scores = score.astype(np.float32)
+
+    @property
+    def nominal(self):
+        return self.quantiles[-1] - self.quantiles[0]
+
+    @property
+    def online(self):
+        """Online calibration applies where the validation scores it starts from were kept."""
+        return self.hparams.calibrate == "online" and self.val_scores is not None
 
     def calibrate(self, pred):
         """Widen (or narrow) the outer quantiles of original-unit forecasts [.., n_t, Q] by the fitted pad."""
-        pred = pred.copy()
-        pad = self.band_pad.cpu().numpy()
-        pred[..., 0] = np.minimum(pred[..., 0] - pad, pred[..., self.mid])
-        pred[..., -1] = np.maximum(pred[..., -1] + pad, pred[..., self.mid])
-        return pred
+        return pad_band(pred, self.band_pad.cpu().numpy())
+
+    def calibrate_online(self, pred, actual):
+        """Forecasts [N, H, n_t, Q] in time order with their actuals: the band recalibrated forecast by forecast
+        (`online_band`); a forecast's scores count once its whole horizon is observed."""
+        dm = self.trainer.datamodule if self._trainer is not None else None
+        stride = getattr(dm, "eval_stride", None) or self.hparams.horizon
+        delay = -(-self.hparams.horizon // stride)
+        return online_band(pred, actual, self.val_scores, self.nominal, self.hparams.band_gamma, delay)
 
     def on_validation_epoch_end(self):
         self._epoch_metrics("val")

@@ -332,6 +332,46 @@ def test_conformal_pad_restores_nominal_coverage():
     assert (m.calibrate(pred)[..., 1] == 0).all()  # the median is untouched
 
 
+def shifted_errors(rng, n, scale):
+    """n forecasts of 8 steps, one target, with a fixed band [-0.3, 0.3] around 0 and actuals N(0, scale)."""
+    actual = rng.normal(0, scale, (n, 8, 1))
+    pred = np.broadcast_to(np.array([-0.3, 0.0, 0.3]), (n, 8, 1, 3)).copy()
+    return pred, actual
+
+
+def test_online_band_recovers_coverage_after_a_shift_that_the_split_pad_misses():
+    """Calibrated on errors of scale 1, tested where they have doubled: the val pad alone covers about 45%
+    (P(|N(0,2)| < 1.28) = 0.52, less before the pad's slack), ACI comes back to about 80% within the test period."""
+    from rnnsuite.tasks.forecasting.model import band_scores, online_band
+    m = Forecaster(1, 0, 2, 8, 8, CELL, quantiles=[0.1, 0.5, 0.9], hidden_size=8)
+    rng = np.random.default_rng(0)
+    vp, va = shifted_errors(rng, 200, 1.0)
+    tp, ta = shifted_errors(rng, 400, 2.0)
+    m.fit_band_pad(vp, va)
+    cover = lambda p, a: np.mean((a >= p[..., 0]) & (a <= p[..., -1]))  # noqa: E731
+    assert cover(m.calibrate(tp), ta) < 0.6
+    online = online_band(tp, ta, band_scores(vp, va).reshape(-1, 1), 0.8, 0.005)
+    assert 0.76 < cover(online, ta) < 0.84
+    assert 0.77 < cover(online[200:], ta[200:]) < 0.83  # settled, not only right on average
+    np.testing.assert_array_equal(online[..., 1], tp[..., 1])  # the median is untouched
+
+
+@pytest.mark.parametrize("delay", [1, 3])
+def test_online_band_uses_only_forecasts_already_observed(delay):
+    """Forecast d's band may depend on the actuals of forecasts up to d - delay and on nothing later."""
+    from rnnsuite.tasks.forecasting.model import online_band
+    rng = np.random.default_rng(1)
+    pred, actual = shifted_errors(rng, 30, 1.0)
+    cal = rng.normal(0, 1, (64, 1))
+    base = online_band(pred, actual, cal, 0.8, 0.05, delay)
+    k = 10
+    moved = actual.copy()
+    moved[k] += 5.0  # forecast k misses badly
+    after = online_band(pred, moved, cal, 0.8, 0.05, delay)
+    np.testing.assert_array_equal(after[:k + delay], base[:k + delay])
+    assert (after[k + delay, ..., 2] > base[k + delay, ..., 2]).all()  # widened as soon as k is observed
+
+
 # ------------------------------------------------------------------ the ridge inside the model
 def test_model_ridge_matches_the_baseline_and_residual_starts_there(series_csv):
     """The model's ridge (buffers from the DataModule's fit) forecasts the test windows exactly as the
@@ -468,7 +508,9 @@ def test_calibration_script_default_method_matches_the_task_coverage(fixture_run
     script.main()
     methods = json.loads(out.read_text())["methods"]
     reported = json.loads((run / "results.json").read_text())["test"]
-    default = methods["split conformal, one pad (default)"]
+    default = methods["ACI, gamma 0.005 per point (the default, model.calibrate=online)"]
     assert default["test_coverage"] == pytest.approx(reported["coverage"], abs=1e-6)
     assert default["test_interval_score"] == pytest.approx(reported["interval_score"], rel=1e-5)
+    split = methods["split conformal, one pad (model.calibrate=split)"]
+    assert split["test_coverage"] == pytest.approx(reported["coverage_split"], abs=1e-6)
     assert all(np.isfinite(m["test_coverage"]) for m in methods.values())

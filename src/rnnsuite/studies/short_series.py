@@ -47,9 +47,15 @@ def forecast_report(runs, col, notes, title):
             cells.append(f"{sum(vals) / len(vals):.2f}" if vals else "not run")
         lines.append(f"| baseline: {n} | " + " | ".join(cells) + " |")
     lines += ["", "## Test MASE", "", table(runs, "model", col, lambda r: r.results["test"]["mase"], digits=3),
-              "", "## Test p10–p90 coverage after calibration on val (nominal 0.80) and interval score", "",
-              table(runs, "model", col, lambda r: r.results["test"]["coverage"], digits=3), "",
-              table(runs, "model", col, lambda r: r.results["test"]["interval_score"], digits=3),
+              "", "## Test p10–p90 band (nominal 0.80)", "",
+              "As the run calibrates it (`model.calibrate`: the pad fitted on val, and by default online "
+              "recalibration as the test days' actuals arrive); the interval score is lower-is-better.", "",
+              "**Coverage**", "", table(runs, "model", col, lambda r: r.results["test"]["coverage"], digits=3), "",
+              "**Coverage with the val pad alone**", "",
+              table(runs, "model", col, lambda r: r.results["test"].get("coverage_split", float("nan")), digits=3),
+              "", "**Interval score**", "",
+              table(runs, "model", col, lambda r: r.results["test"]["interval_score"], digits=3), "",
+              "**Mean width**", "", table(runs, "model", col, lambda r: r.results["test"]["interval_width"], digits=3),
               "", "## Val MAPE of the kept checkpoint (what every choice was made on)", "",
               table(runs, "model", col, lambda r: r.results["best_val"]["val/mape"], digits=2), "",
               "## What validation chose for the blend (baseline, network weight w)", "",
