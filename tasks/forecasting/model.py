@@ -170,7 +170,7 @@ class Forecaster(TaskModule):
         self.val_scores = None  # the conformity scores behind it [n, n_t], where online calibration goes on from
         # every val/test forecast and its actuals (original units), gathered over the epoch and, under DDP, over
         # processes: the metrics, the conformal pad and the plots need all of them
-        kept = ("pred", "actual", "partners") if blend else ("pred", "actual")
+        kept = ("origin", "pred", "actual") + (("partners",) if blend else ())
         self.collected = SplitMetrics(lambda split: {k: CatMetric(nan_strategy="disable") for k in kept},
                                       splits=("val", "test"))
 
@@ -275,6 +275,7 @@ class Forecaster(TaskModule):
         if split != "train":  # forecasts from the lookback alone, kept for the epoch's metrics
             pred = self(y, past, known)
             loss = self._loss(pred, y[:, L:])
+            self.collected[split]["origin"].update(batch["origin"])
             self.collected[split]["pred"].update(self.unscale(pred))
             self.collected[split]["actual"].update(batch["target"])
             if self.hparams.blend:
@@ -301,12 +302,15 @@ class Forecaster(TaskModule):
         if not c["pred"].update_called:
             return
         H, nt = self.hparams.horizon, self.hparams.n_targets
-        pred = c["pred"].compute().reshape(-1, H, nt, self.Q).cpu().numpy()
-        actual = c["actual"].compute().reshape(-1, H, nt).cpu().numpy()
+        # in time order (online calibration reads them as a series): under DDP the gather puts the processes'
+        # shards one after the other, and each shard is every world-th forecast
+        _, order = np.unique(c["origin"].compute().cpu().numpy(), return_index=True)
+        pred = c["pred"].compute().reshape(-1, H, nt, self.Q).cpu().numpy()[order]
+        actual = c["actual"].compute().reshape(-1, H, nt).cpu().numpy()[order]
         # the network's own MAPE, before any blend (the same as val/mape without one)
         self.log(f"{split}/mape_network", mape(actual, pred[..., self.mid]))
         if self.hparams.blend:
-            partners = c["partners"].compute().reshape(-1, H, nt, len(self.partners)).cpu().numpy()
+            partners = c["partners"].compute().reshape(-1, H, nt, len(self.partners)).cpu().numpy()[order]
             if split == "val" and not self.trainer.sanity_checking:
                 self.fit_blend(pred[..., self.mid], partners, actual)
             pred = self.blended(pred, partners)

@@ -514,3 +514,29 @@ def test_calibration_script_default_method_matches_the_task_coverage(fixture_run
     split = methods["split conformal, one pad (model.calibrate=split)"]
     assert split["test_coverage"] == pytest.approx(reported["coverage_split"], abs=1e-6)
     assert all(np.isfinite(m["test_coverage"]) for m in methods.values())
+
+
+def test_test_metrics_do_not_depend_on_the_order_forecasts_arrive_in(series_csv, monkeypatch):
+    """Under DDP the gathered test forecasts come rank by rank (0, 2, 4, .., 1, 3, ..), not in time order, and
+    online calibration reads them as a time series: a run that receives them shuffled must report what a run that
+    receives them in order reports."""
+    import pytorch_lightning as pl
+    from torch.utils.data import DataLoader
+    dm = csv_dm(series_csv)
+    dm.setup()
+    pl.seed_everything(0)
+    m = Forecaster(**dm.model_dims(), cell=CELL, hidden_size=8, blend=True, band_gamma=0.05)
+    m.set_data_state(dm.state())
+    trainer = pl.Trainer(max_epochs=1, limit_train_batches=3, logger=False, enable_checkpointing=False,
+                         enable_progress_bar=False, enable_model_summary=False)
+    trainer.fit(m, dm)  # fits the blend, the val pad and the val scores online calibration starts from
+    in_order = trainer.test(m, dm, verbose=False)[0]
+    ordered = m.test_result
+    n = len(dm.datasets["test"])
+    assert n >= 6
+    shuffled = list(np.random.default_rng(0).permutation(n))
+    loader = DataLoader(dm.datasets["test"], batch_size=3, sampler=shuffled, collate_fn=dm.loader("test").collate_fn)
+    monkeypatch.setattr(dm, "test_dataloader", lambda: loader)
+    assert trainer.test(m, dm, verbose=False)[0] == pytest.approx(in_order, rel=1e-6)
+    np.testing.assert_allclose(m.test_result["pred"], ordered["pred"], rtol=1e-6)
+    np.testing.assert_array_equal(m.test_result["actual"], ordered["actual"])
