@@ -304,7 +304,7 @@ class Forecaster(TaskModule):
         H, nt = self.hparams.horizon, self.hparams.n_targets
         # in time order (online calibration reads them as a series): under DDP the gather puts the processes'
         # shards one after the other, and each shard is every world-th forecast
-        _, order = np.unique(c["origin"].compute().cpu().numpy(), return_index=True)
+        order = np.argsort(c["origin"].compute().cpu().numpy(), kind="stable")
         pred = c["pred"].compute().reshape(-1, H, nt, self.Q).cpu().numpy()[order]
         actual = c["actual"].compute().reshape(-1, H, nt).cpu().numpy()[order]
         # the network's own MAPE, before any blend (the same as val/mape without one)

@@ -36,7 +36,8 @@ class Tiny(pl.LightningModule):
 
 
 def test_a_run_ends_with_the_bars_full(tmp_path):
-    """Many fast batches (most updates skipped): the train and val bars still end at their batch counts."""
+    """Many fast batches, most updates skipped, with validation in between: the training bar still ends at
+    its batch count."""
     bar = ProgressBar()
     data = torch.utils.data.DataLoader(torch.randn(300, 4), batch_size=2)
     trainer = pl.Trainer(max_epochs=1, logger=False, enable_checkpointing=False, enable_model_summary=False,
