@@ -17,12 +17,15 @@ Fixtures:
 import os
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
 
 os.environ.setdefault("WANDB_MODE", "disabled")
 os.environ.setdefault("WANDB_SILENT", "true")
+# measured facts about the machine (precision.bf16_speedup): one folder for the session's processes, not ~/.cache
+os.environ.setdefault("RNNSUITE_CACHE_DIR", os.path.join(tempfile.gettempdir(), f"rnnsuite-test-cache-{os.getuid()}"))
 # Under pytest-xdist each of the N workers (and every rnn-train it starts) gets its share of the cores, not all of
 # them: N workers x all-core thread pools oversubscribe the CPU, and OpenMP's spinning threads then slow every
 # process down. An explicit OMP_NUM_THREADS wins.

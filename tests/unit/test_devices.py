@@ -29,3 +29,49 @@ def test_model_and_batch_move_together(task, tmp_path, data_dir):
     assert loss.device == meta and loss.dim() == 0
     assert {p.device for p in model.parameters()} == {meta}
     assert {t.device for t in given} <= {meta}
+
+
+@pytest.mark.parametrize("gpus, preset, expected", [(0, None, ""), (1, None, None), (0, "0", "0")])
+def test_absent_gpus_are_hidden_only_where_there_are_none(gpus, preset, expected, monkeypatch):
+    from rnnsuite.cli.common import hide_absent_gpus
+    if preset is None:
+        monkeypatch.delenv("CUDA_VISIBLE_DEVICES", raising=False)
+    else:
+        monkeypatch.setenv("CUDA_VISIBLE_DEVICES", preset)
+    monkeypatch.setattr(torch.cuda, "device_count", lambda: gpus)
+    hide_absent_gpus()
+    import os
+    assert os.environ.get("CUDA_VISIBLE_DEVICES") == expected
+
+
+@pytest.mark.skipif(torch.cuda.device_count() > 0 or not torch.cuda._is_compiled(),
+                    reason="a CUDA build of torch on a machine without a GPU")
+def test_with_no_gpu_an_optimizer_step_does_not_look_for_a_driver(monkeypatch):
+    """Lightning's NVML-based CUDA check dlopens the NVIDIA library on every AdamW step where there is none."""
+    import ctypes
+    import os
+
+    from rnnsuite.cli.common import hide_absent_gpus
+    monkeypatch.setenv("PYTORCH_NVML_BASED_CUDA_CHECK", "1")  # what importing Lightning sets
+    monkeypatch.delenv("CUDA_VISIBLE_DEVICES", raising=False)
+    opened = []
+    real = ctypes.CDLL
+
+    def spy(name, *args, **kw):
+        opened.append(name)
+        return real(name, *args, **kw)
+    monkeypatch.setattr(ctypes, "CDLL", spy)
+    p = torch.nn.Parameter(torch.ones(3))
+    opt = torch.optim.AdamW([p])
+
+    def step():
+        p.grad = torch.ones(3)
+        opt.step()
+    step()
+    assert any("nvidia-ml" in str(n) for n in opened)  # the cost being removed: a dlopen per step
+    hide_absent_gpus()
+    assert os.environ["CUDA_VISIBLE_DEVICES"] == ""
+    opened.clear()
+    step()
+    step()
+    assert opened == []

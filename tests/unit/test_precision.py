@@ -1,5 +1,6 @@
 """trainer.precision=auto: the hardware's native precision, from mocked CPU flags / GPU capabilities, and on
 this machine checked against /proc/cpuinfo read independently."""
+import json
 from pathlib import Path
 
 import pytest
@@ -12,15 +13,39 @@ AVX2_ONLY = {"avx", "avx2", "fma3"}
 AVX512_NO_BF16 = AVX2_ONLY | {"avx512_f", "avx512_bw", "avx512_vnni"}  # the Xeon that emulates bf16
 
 
-@pytest.mark.parametrize("flags, onednn, native", [
-    (AVX2_ONLY, False, False),
-    (AVX512_NO_BF16, True, False),            # oneDNN builds bf16 there, but emulates it
-    (AVX512_NO_BF16 | {"avx512_bf16"}, True, True),
-    (AVX512_NO_BF16 | {"amx_tile", "amx_bf16"}, True, True),
-    (AVX512_NO_BF16 | {"avx512_bf16"}, False, False),  # a torch whose oneDNN cannot build bf16 kernels
+def not_measured():
+    raise AssertionError("bf16 speed measured where the flags decide")
+
+
+@pytest.mark.parametrize("flags, onednn, speedup, native", [
+    (AVX2_ONLY, False, not_measured, False),
+    (AVX512_NO_BF16, True, not_measured, False),            # oneDNN builds bf16 there, but emulates it
+    (AVX512_NO_BF16 | {"avx512_bf16"}, True, 1.6, True),    # AVX512-BF16 alone: taken where it measures faster
+    (AVX512_NO_BF16 | {"avx512_bf16"}, True, 0.6, False),   # ... not where it is slower (a Xeon without AMX)
+    (AVX512_NO_BF16 | {"avx512_bf16"}, True, 1.1, False),   # ... nor for a gain under BF16_MIN_SPEEDUP
+    (AVX512_NO_BF16 | {"avx512_bf16", "amx_tile", "amx_bf16"}, True, not_measured, True),
+    (AVX512_NO_BF16 | {"avx512_bf16"}, False, not_measured, False),  # a torch whose oneDNN builds no bf16 kernels
 ])
-def test_cpu_bf16_is_native_only_with_avx512_bf16_or_amx(flags, onednn, native):
-    assert P.cpu_native_bf16(flags, onednn)[0] is native
+def test_cpu_bf16_only_with_amx_or_a_measured_gain(flags, onednn, speedup, native):
+    assert P.cpu_native_bf16(flags, onednn, speedup)[0] is native
+
+
+def test_the_bf16_speedup_is_measured_once_per_machine_and_survives_a_damaged_cache(tmp_path, monkeypatch):
+    calls = []
+    monkeypatch.setenv("RNNSUITE_CACHE_DIR", str(tmp_path))
+    monkeypatch.setattr(P, "measure_bf16_speedup", lambda: calls.append(1) or 1.75)
+    P.bf16_speedup.cache_clear()
+    try:
+        assert P.bf16_speedup() == 1.75
+        P.bf16_speedup.cache_clear()  # a new process: reads the file, does not measure again
+        assert P.bf16_speedup() == 1.75 and len(calls) == 1
+        (tmp_path / "bf16_speedup.json").write_text('{"half a fi')  # a write cut off by a kill
+        P.bf16_speedup.cache_clear()
+        assert P.bf16_speedup() == 1.75 and len(calls) == 2
+        assert list(json.loads((tmp_path / "bf16_speedup.json").read_text()).values()) == [1.75]
+        assert [f.name for f in tmp_path.iterdir()] == ["bf16_speedup.json"]  # no temporary file left
+    finally:
+        P.bf16_speedup.cache_clear()
 
 
 def test_cpu_flags_fall_back_to_proc_cpuinfo(tmp_path, monkeypatch):
@@ -35,10 +60,11 @@ def test_cpu_flags_fall_back_to_proc_cpuinfo(tmp_path, monkeypatch):
 def test_detection_agrees_with_proc_cpuinfo_on_this_machine():
     line = next(x for x in Path("/proc/cpuinfo").read_text().splitlines() if x.startswith("flags"))
     kernel = set(line.split(":", 1)[1].split())
-    has = bool(kernel & {"avx512_bf16", "amx_bf16"})
-    assert P.cpu_native_bf16()[0] is (has and P.onednn_bf16())
+    amx, avx512 = "amx_bf16" in kernel, "avx512_bf16" in kernel
+    bf16 = P.onednn_bf16() and (amx or (avx512 and P.bf16_speedup() >= P.BF16_MIN_SPEEDUP))
+    assert P.cpu_native_bf16()[0] is bf16
     assert ("avx2" in P.cpu_flags()) is ("avx2" in kernel)
-    expected = P.BF16 if has and P.onednn_bf16() else P.FP32
+    expected = P.BF16 if bf16 else P.FP32
     assert P.choose_precision("auto", "cpu")[0] == expected
 
 
