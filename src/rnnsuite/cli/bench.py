@@ -4,7 +4,8 @@
 
 - cells: fused vs step forward+backward per cell at B=64, T=100, H=256/512, as GFLOP/s and as a fraction of
   the matmul peak measured in the same run (the [B*T, H] x [H, G*H] input-projection GEMM, the largest
-  kernel a cell runs); bf16 vs float32 only where bf16 is native (rnnsuite.training.precision).
+  kernel a cell runs); bf16 vs float32 where the CPU has bf16 instructions (AVX512-BF16, AMX), which is
+  where `precision=auto` may pick it (rnnsuite.training.precision).
 - tasks (each in its own process, so its peak RSS is its own): the task's default config; training steps/s
   of the suite (Lightning Trainer from the task's config, its default callbacks, CSV logger) against a bare
   PyTorch loop of the same model on the same batches; the input pipeline's batches/s against the bare
@@ -62,9 +63,9 @@ def machine():
 # ------------------------------------------------------------------ cells
 def bench_cells(quick, repeats):
     from ..cells import RecurrentStack
-    from ..training.precision import cpu_native_bf16
+    from ..training.precision import CPU_BF16_FLAGS, cpu_flags, onednn_bf16
     B, T = (8, 10) if quick else (64, 100)
-    bf16 = cpu_native_bf16()[0]
+    bf16 = bool(set(CPU_BF16_FLAGS) & cpu_flags()) and onednn_bf16()  # elsewhere bf16 is emulated
     rows = []
     for H in ((32,) if quick else (256, 512)):
         x = torch.randn(B, T, H)
