@@ -18,6 +18,10 @@ def test_quick_bench_produces_the_whole_table(tmp_path, data_dir):
     for t in res["tasks"]:
         assert t["suite_steps_per_s"] > 0 and t["bare_steps_per_s"] > 0 and t["pipeline_batches_per_s"] > 0
         assert t["peak_rss_mb"] > 50  # torch alone is more than that: the child's own RSS, in MB
+    o = res["overhead"]  # the suite Trainer's fixed cost per step, and each task's bound from it
+    assert o["bare_ms"] > 0 and o["suite_ms"] > 0
+    for t in res["tasks"]:
+        assert t["suite_over_bare_bound"] == 1 / (1 + max(0.0, o["fixed_ms"]) / 1e3 * t["bare_steps_per_s"])
     decoding = {t["task"]: t for t in res["tasks"]}
     assert {"chars_per_s_10", "chars_per_s_100"} <= set(decoding["charlm"])
     assert {"sentences_per_s_beam1", "sentences_per_s_beam5"} <= set(decoding["translation"])

@@ -100,3 +100,11 @@ def test_charlm_on_the_gpu_trainer_gets_the_gpus_precision(tmp_path, capsys):
     chosen = P.resolve_trainer_precision(cfg)
     assert cfg.trainer.precision == chosen["precision"] == P.choose_precision("auto", "cpu", "bf16-mixed")[0]
     assert f"precision: {chosen['precision']}" in capsys.readouterr().out
+
+
+def test_measuring_bf16_leaves_the_random_state_alone():
+    torch.manual_seed(3)
+    expected = torch.rand(4)
+    torch.manual_seed(3)
+    P.measure_bf16_speedup(rounds=1)
+    assert torch.equal(torch.rand(4), expected)

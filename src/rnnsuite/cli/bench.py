@@ -259,6 +259,64 @@ def bench_task(task, quick, repeats, output_dir):
     return out
 
 
+def trainer_overhead(quick, repeats, output_dir):
+    """What a training step costs in the suite's Trainer (the default callbacks, CSV logger, clipping) beyond a
+    bare loop, on a model whose own step costs next to nothing: the fixed cost per step, in ms. A task whose bare
+    step takes t can reach at most suite/bare = t / (t + fixed)."""
+    import pytorch_lightning as pl
+    from hydra.utils import instantiate
+    from omegaconf import OmegaConf
+
+    from .common import build_callbacks, build_loggers, setup_env
+    cfg = task_config("synthetic", quick, output_dir)
+    setup_env(cfg)
+    n, warm = (30, 10) if quick else (1000, 100)
+    batches = [torch.randn(8, 4) for _ in range(n)]
+
+    class Tiny(pl.LightningModule):
+        def __init__(self):
+            super().__init__()
+            self.lin = torch.nn.Linear(4, 1)
+
+        def training_step(self, batch, batch_idx):
+            return self.lin(batch).square().mean()
+
+        def configure_optimizers(self):
+            return torch.optim.AdamW(self.parameters(), 1e-3)
+
+    def bare():
+        model = Tiny()
+        opt = model.configure_optimizers()
+        for i, batch in enumerate(batches):
+            if i == warm:
+                t0 = time.perf_counter()
+            loss = model.training_step(batch, i)
+            opt.zero_grad()
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+            opt.step()
+        return (time.perf_counter() - t0) / (n - warm)
+
+    def lightning():
+        clock = _StepClock(warm)
+        trainer_cfg = OmegaConf.to_container(cfg.trainer, resolve=True)
+        trainer_cfg.update(max_epochs=1, max_time=None, gradient_clip_val=1.0, precision="32-true")
+        callbacks = [c for c in build_callbacks(cfg, True) if "Checkpoint" not in type(c).__name__
+                     and "EarlyStopping" not in type(c).__name__]
+        trainer = instantiate(trainer_cfg, logger=build_loggers(cfg) or False, callbacks=[*callbacks, clock],
+                              enable_checkpointing=False, enable_model_summary=False, limit_val_batches=0,
+                              num_sanity_val_steps=0)
+        trainer.fit(Tiny(), torch.utils.data.DataLoader(batches, batch_size=None))
+        return (clock.end - clock.start) / clock.steps
+
+    bare_t, light_t = [], []
+    for _ in range(repeats):
+        bare_t.append(bare())
+        light_t.append(lightning())
+    b, s = statistics.median(bare_t), statistics.median(light_t)
+    return {"bare_ms": b * 1e3, "suite_ms": s * 1e3, "fixed_ms": (s - b) * 1e3}
+
+
 def bench_decoding(task, model, dm, quick, repeats):
     model.eval()
     out = {}
@@ -299,18 +357,24 @@ def markdown(res):
                      f"{fmt(r['matmul_peak_gflops'], 1)} | "
                      f"{fmt(r['bf16_over_fp32']) if r['bf16_over_fp32'] else 'not native'} |")
     if res["tasks"]:
-        lines += ["", "| task | precision | suite steps/s | bare steps/s | suite / bare | pipeline batches/s | "
-                  "pipeline / model | decoding | peak RSS MB |", "|---|---|---|---|---|---|---|---|---|"]
+        lines += ["", "| task | precision | suite steps/s | bare steps/s | suite / bare | bound | pipeline batches/s | "
+                  "pipeline / model | decoding | peak RSS MB |", "|---|---|---|---|---|---|---|---|---|---|"]
     for r in res["tasks"]:
         if "error" in r:
-            lines.append(f"| {r['task']} | failed: {r['error']} |" + " |" * 7)
+            lines.append(f"| {r['task']} | failed: {r['error']} |" + " |" * 8)
             continue
         dec = "; ".join(f"{k.replace('_per_s', '/s').replace('_', ' ')} {fmt(v, 0 if v > 100 else 2)}"
                         for k, v in r.items() if "per_s_" in k or k in ("images_per_s", "beam5_time_over_greedy"))
         lines.append(f"| {r['task']} | {r['precision']} | {fmt(r['suite_steps_per_s'], 1)} | "
                      f"{fmt(r['bare_steps_per_s'], 1)} | {fmt(r['suite_over_bare'])} | "
+                     f"{fmt(r.get('suite_over_bare_bound'))} | "
                      f"{fmt(r['pipeline_batches_per_s'], 0)} | {fmt(r['pipeline_over_model'], 1)} | {dec or '-'} | "
                      f"{fmt(r['peak_rss_mb'], 0)} |")
+    if res.get("overhead"):
+        o = res["overhead"]
+        lines += ["", f"bound: suite/bare if each step paid only the suite Trainer's fixed cost, "
+                  f"{fmt(o['fixed_ms'])} ms a step (a 4-to-1 linear model: bare loop {fmt(o['bare_ms'])} ms, "
+                  f"suite {fmt(o['suite_ms'])} ms)"]
     if res.get("figure"):
         lines += ["", f"scaling figure: {res['figure']}"]
     return "\n".join(lines)
@@ -361,6 +425,15 @@ def main(argv=None):
     res = {"machine": machine(), "quick": args.quick, "repeats": args.repeats,
            "cells": bench_cells(args.quick, args.repeats) if "cells" in args.sections else [],
            "tasks": [run_task(t, args) for t in args.tasks] if "tasks" in args.sections else []}
+    if res["tasks"]:
+        import contextlib
+        import tempfile
+        with tempfile.TemporaryDirectory() as d, contextlib.redirect_stdout(sys.stderr):
+            res["overhead"] = trainer_overhead(args.quick, args.repeats, d)
+        for t in res["tasks"]:
+            if "bare_steps_per_s" in t:  # the most suite/bare can be with that fixed cost added to each step
+                fixed_s = max(0.0, res["overhead"]["fixed_ms"]) / 1e3
+                t["suite_over_bare_bound"] = 1 / (1 + fixed_s * t["bare_steps_per_s"])
     res["scaling"] = bench_scaling(args.quick, args.repeats) if "scaling" in args.sections else []
     res["figure"] = scaling_figure(res["scaling"], args.figure) if res["scaling"] else None
     print(markdown(res))

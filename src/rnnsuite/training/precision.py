@@ -82,8 +82,10 @@ def time_lstm_step(bf16, repeats=5):
 
 
 def measure_bf16_speedup(rounds=3):
-    """float32 time / bf16 time of a small LSTM training step, the median of `rounds` interleaved pairs."""
-    return statistics.median(time_lstm_step(False) / time_lstm_step(True) for _ in range(rounds))
+    """float32 time / bf16 time of a small LSTM training step, the median of `rounds` interleaved pairs. The
+    global random state is left as it was (a run seeded before this must not depend on whether it measured)."""
+    with torch.random.fork_rng(devices=[]):
+        return statistics.median(time_lstm_step(False) / time_lstm_step(True) for _ in range(rounds))
 
 
 @lru_cache(maxsize=None)
