@@ -26,6 +26,11 @@ from pathlib import Path
 
 import torch
 
+try:
+    import fcntl
+except ImportError:  # Windows: no lock, each process that starts before the cache exists measures
+    fcntl = None
+
 BF16, FP16, FP32 = "bf16-mixed", "16-mixed", "32-true"
 CPU_BF16_FLAGS = ("avx512_bf16", "amx_bf16")  # the names are the same in torch's cpuinfo and /proc/cpuinfo
 BF16_MIN_SPEEDUP = 1.2  # bf16 costs some accuracy: it must buy a clear gain in speed
@@ -88,28 +93,43 @@ def measure_bf16_speedup(rounds=3):
         return statistics.median(time_lstm_step(False) / time_lstm_step(True) for _ in range(rounds))
 
 
+def read_cache(path):
+    try:
+        known = json.loads(path.read_text())
+        return known if isinstance(known, dict) else {}
+    except (OSError, ValueError):
+        return {}  # no cache yet, or a damaged one: measure again
+
+
 @lru_cache(maxsize=None)
 def bf16_speedup():
     """This machine's bf16 speed-up over float32 (a fused LSTM step), measured once and kept in cache_dir(),
-    keyed by CPU, flags, threads and torch version, so that every run on the machine makes the same choice."""
+    keyed by CPU, flags, threads and torch version, so that every run on the machine makes the same choice.
+    Processes that start together (a sweep's workers, DDP ranks) take turns under a file lock: the first
+    measures, the others read its figure."""
     key = f"{cpu_name()}|{','.join(sorted(cpu_flags()))}|threads={torch.get_num_threads()}|torch={torch.__version__}"
     path = cache_dir() / "bf16_speedup.json"
     try:
-        known = json.loads(path.read_text())
-        if not isinstance(known, dict):
-            known = {}
-    except (OSError, ValueError):
-        known = {}  # no cache yet, or a damaged one: measure again
-    if not isinstance(known.get(key), (int, float)):
-        known[key] = round(measure_bf16_speedup(), 3)
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
-            tmp.write_text(json.dumps(known, indent=1))
-            os.replace(tmp, path)  # whole or not at all
-        except OSError:
-            pass  # a read-only home: measured again by the next run
-    return known[key]
+        path.parent.mkdir(parents=True, exist_ok=True)
+        lock = open(path.with_name(path.name + ".lock"), "a")
+    except OSError:
+        lock = None  # a read-only home: measured by each run
+    try:
+        if lock is not None and fcntl is not None:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+        known = read_cache(path)
+        if not isinstance(known.get(key), (int, float)):
+            known[key] = round(measure_bf16_speedup(), 3)
+            try:
+                tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
+                tmp.write_text(json.dumps(known, indent=1))
+                os.replace(tmp, path)  # whole or not at all
+            except OSError:
+                pass
+        return known[key]
+    finally:
+        if lock is not None:
+            lock.close()  # releases the lock
 
 
 def cpu_native_bf16(flags=None, onednn=None, speedup=None):
