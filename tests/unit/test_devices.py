@@ -4,6 +4,8 @@ would meet a meta tensor and fail; a sync (`.item()`, `.cpu()`, `int(tensor)`) c
 fails too. The step backend is used because packing (the fused backend with lengths) copies the lengths to the
 CPU by design, the one allowed copy. torchmetrics' own kernels (bincount, masking) have no meta version: the
 metrics only record what they are given, which must be on the model's device."""
+import os
+
 import pytest
 import torch
 from torchmetrics import Metric
@@ -40,7 +42,6 @@ def test_absent_gpus_are_hidden_only_where_there_are_none(gpus, preset, expected
         monkeypatch.setenv("CUDA_VISIBLE_DEVICES", preset)
     monkeypatch.setattr(torch.cuda, "device_count", lambda: gpus)
     hide_absent_gpus()
-    import os
     assert os.environ.get("CUDA_VISIBLE_DEVICES") == expected
 
 
@@ -49,7 +50,6 @@ def test_absent_gpus_are_hidden_only_where_there_are_none(gpus, preset, expected
 def test_with_no_gpu_an_optimizer_step_does_not_look_for_a_driver(monkeypatch):
     """Lightning's NVML-based CUDA check dlopens the NVIDIA library on every AdamW step where there is none."""
     import ctypes
-    import os
 
     from rnnsuite.cli.common import hide_absent_gpus
     monkeypatch.setenv("PYTORCH_NVML_BASED_CUDA_CHECK", "1")  # what importing Lightning sets

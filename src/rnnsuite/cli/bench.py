@@ -179,13 +179,46 @@ def bare_optimizer(model, optim):
     return OPTIMIZERS[optim.get("name", "adamw")](model.parameters(), **cfg)
 
 
-def bench_task(task, quick, repeats, output_dir):
-    """Suite vs bare training steps/s, input pipeline, decoding, peak RSS: one task's default config."""
-    import pytorch_lightning as pl
+def bare_steps(model, opt, batches, warm, clip, autocast=False):
+    """A bare PyTorch training loop over `batches`; seconds from the start of step `warm` to the end."""
+    t0 = None
+    for i, batch in enumerate(batches):
+        if i == warm:
+            t0 = time.perf_counter()
+        with torch.autocast("cpu", torch.bfloat16, enabled=autocast):
+            loss = model.training_step(batch, i)
+        opt.zero_grad()
+        loss.backward()
+        if clip:
+            torch.nn.utils.clip_grad_norm_(model.parameters(), clip)
+        opt.step()
+    return time.perf_counter() - t0
+
+
+def suite_trainer(cfg, warm, **overrides):
+    """(Trainer, clock): the config's Trainer for one timed epoch, with its default callbacks and loggers but
+    nothing that validates or checkpoints (the bench validates nothing to monitor); the clock times the steps
+    after `warm`."""
     from hydra.utils import instantiate
     from omegaconf import OmegaConf
 
-    from .common import build_callbacks, build_loggers, setup_env
+    from .common import build_callbacks, build_loggers
+    clock = _StepClock(warm)
+    trainer_cfg = OmegaConf.to_container(cfg.trainer, resolve=True)
+    trainer_cfg.update(max_epochs=1, max_time=None, limit_val_batches=0, num_sanity_val_steps=0, **overrides)
+    callbacks = [c for c in build_callbacks(cfg, True) if "Checkpoint" not in type(c).__name__
+                 and "EarlyStopping" not in type(c).__name__]
+    trainer = instantiate(trainer_cfg, logger=build_loggers(cfg) or False, callbacks=[*callbacks, clock],
+                          enable_checkpointing=False, enable_model_summary=False)
+    return trainer, clock
+
+
+def bench_task(task, quick, repeats, output_dir):
+    """Suite vs bare training steps/s, input pipeline, decoding, peak RSS: one task's default config."""
+    import pytorch_lightning as pl
+    from omegaconf import OmegaConf
+
+    from .common import setup_env
     from .train import build
     from ..training.precision import resolve_trainer_precision
     cfg = task_config(task, quick, output_dir)
@@ -217,29 +250,11 @@ def bench_task(task, quick, repeats, output_dir):
         model.trainer = None  # a previous Lightning fit left its Trainer attached; the bare loop has none
         model.train()
         opt = bare_optimizer(model, OmegaConf.to_container(cfg.optim))
-        t0 = None
-        for i, batch in enumerate(batches):
-            if i == warm:
-                t0 = time.perf_counter()
-            with torch.autocast("cpu", torch.bfloat16, enabled=autocast):
-                loss = model.training_step(batch, i)
-            opt.zero_grad()
-            loss.backward()
-            if clip:
-                torch.nn.utils.clip_grad_norm_(model.parameters(), clip)
-            opt.step()
-        return time.perf_counter() - t0
+        return bare_steps(model, opt, batches, warm, clip, autocast)
 
     def lightning():
         model.load_state_dict(init)
-        clock = _StepClock(warm)
-        trainer_cfg = OmegaConf.to_container(cfg.trainer, resolve=True)
-        trainer_cfg.update(max_epochs=1, max_time=None, limit_val_batches=0, num_sanity_val_steps=0,
-                           limit_train_batches=n)
-        callbacks = [c for c in build_callbacks(cfg, True) if "Checkpoint" not in type(c).__name__
-                     and "EarlyStopping" not in type(c).__name__]  # no validation here to monitor
-        trainer = instantiate(trainer_cfg, logger=build_loggers(cfg) or False, callbacks=[*callbacks, clock],
-                              enable_checkpointing=False, enable_model_summary=False)
+        trainer, clock = suite_trainer(cfg, warm, limit_train_batches=n)
         loader = torch.utils.data.DataLoader(batches, batch_size=None, collate_fn=lambda b: b)
         dm.train_dataloader = lambda: loader  # the same batches as the bare loop; the datamodule stays attached
         trainer.fit(model, datamodule=dm)
@@ -264,10 +279,8 @@ def trainer_overhead(quick, repeats, output_dir):
     bare loop, on a model whose own step costs next to nothing: the fixed cost per step, in ms. A task whose bare
     step takes t can reach at most suite/bare = t / (t + fixed)."""
     import pytorch_lightning as pl
-    from hydra.utils import instantiate
-    from omegaconf import OmegaConf
 
-    from .common import build_callbacks, build_loggers, setup_env
+    from .common import setup_env
     cfg = task_config("synthetic", quick, output_dir)
     setup_env(cfg)
     n, warm = (30, 10) if quick else (1000, 100)
@@ -286,26 +299,10 @@ def trainer_overhead(quick, repeats, output_dir):
 
     def bare():
         model = Tiny()
-        opt = model.configure_optimizers()
-        for i, batch in enumerate(batches):
-            if i == warm:
-                t0 = time.perf_counter()
-            loss = model.training_step(batch, i)
-            opt.zero_grad()
-            loss.backward()
-            torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-            opt.step()
-        return (time.perf_counter() - t0) / (n - warm)
+        return bare_steps(model, model.configure_optimizers(), batches, warm, clip=1.0) / (n - warm)
 
     def lightning():
-        clock = _StepClock(warm)
-        trainer_cfg = OmegaConf.to_container(cfg.trainer, resolve=True)
-        trainer_cfg.update(max_epochs=1, max_time=None, gradient_clip_val=1.0, precision="32-true")
-        callbacks = [c for c in build_callbacks(cfg, True) if "Checkpoint" not in type(c).__name__
-                     and "EarlyStopping" not in type(c).__name__]
-        trainer = instantiate(trainer_cfg, logger=build_loggers(cfg) or False, callbacks=[*callbacks, clock],
-                              enable_checkpointing=False, enable_model_summary=False, limit_val_batches=0,
-                              num_sanity_val_steps=0)
+        trainer, clock = suite_trainer(cfg, warm, gradient_clip_val=1.0, precision="32-true")
         trainer.fit(Tiny(), torch.utils.data.DataLoader(batches, batch_size=None))
         return (clock.end - clock.start) / clock.steps
 

@@ -26,6 +26,8 @@ from pathlib import Path
 
 import torch
 
+from ..atomic import write_text
+
 try:
     import fcntl
 except ImportError:  # Windows: no lock, each process that starts before the cache exists measures
@@ -121,9 +123,7 @@ def bf16_speedup():
         if not isinstance(known.get(key), (int, float)):
             known[key] = round(measure_bf16_speedup(), 3)
             try:
-                tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
-                tmp.write_text(json.dumps(known, indent=1))
-                os.replace(tmp, path)  # whole or not at all
+                write_text(path, json.dumps(known, indent=1))
             except OSError:
                 pass
         return known[key]
