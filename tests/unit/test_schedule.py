@@ -1,23 +1,31 @@
-"""The `cosine_budget` LR schedule: warmup, then a cosine that reaches 0 when the first budget (steps or
-trainer.max_time) runs out."""
+"""The `cosine_budget` and `exp_budget` LR schedules: warmup, then a cosine to 0 (or an exponential to a set
+fraction) that ends when the first budget (steps or trainer.max_time) runs out."""
 import math
 
 import pandas as pd
 import pytest
 
-from rnnsuite.training.base import budget_cosine
+from rnnsuite.training.base import budget_decay
 from tests.conftest import FAST, run_cli
 
 
-def test_budget_cosine_follows_the_budget_that_ends_first():
-    assert [budget_cosine(s, 4, 100) for s in range(4)] == [0.25, 0.5, 0.75, 1.0]
-    assert budget_cosine(4, 4, 100) == 1.0
-    assert budget_cosine(52, 4, 100) == pytest.approx(0.5)                    # half the steps, no clock
-    assert budget_cosine(10, 4, 100, time_used=0.5) == pytest.approx(0.5)     # half the time, few steps
-    assert budget_cosine(52, 4, 100, time_used=0.25) == pytest.approx(0.5)    # the further budget wins
-    assert budget_cosine(90, 4, 100, time_used=1.2) == 0.0
-    assert budget_cosine(100, 4, 100) == pytest.approx(0.0, abs=1e-12)
-    assert budget_cosine(28, 4, 100, time_used=0.0) == pytest.approx(0.5 * (1 + math.cos(math.pi / 4)))
+def test_budget_decay_follows_the_budget_that_ends_first():
+    assert [budget_decay(s, 4, 100) for s in range(4)] == [0.25, 0.5, 0.75, 1.0]
+    assert budget_decay(4, 4, 100) == 1.0
+    assert budget_decay(52, 4, 100) == pytest.approx(0.5)                    # half the steps, no clock
+    assert budget_decay(10, 4, 100, time_used=0.5) == pytest.approx(0.5)     # half the time, few steps
+    assert budget_decay(52, 4, 100, time_used=0.25) == pytest.approx(0.5)    # the further budget wins
+    assert budget_decay(90, 4, 100, time_used=1.2) == 0.0
+    assert budget_decay(100, 4, 100) == pytest.approx(0.0, abs=1e-12)
+    assert budget_decay(28, 4, 100, time_used=0.0) == pytest.approx(0.5 * (1 + math.cos(math.pi / 4)))
+
+
+def test_exp_budget_halves_the_rate_every_quarter_of_the_budget():
+    assert budget_decay(2, 4, 100, shape="exp") == 0.75                       # the same warmup
+    assert budget_decay(28, 4, 100, shape="exp") == pytest.approx(0.5)       # a quarter of the steps: 16 ** -1/4
+    assert budget_decay(10, 4, 100, time_used=0.5, shape="exp") == pytest.approx(0.25)   # half the time
+    assert budget_decay(100, 4, 100, shape="exp") == pytest.approx(1 / 16)
+    assert budget_decay(10, 4, 100, time_used=1.5, shape="exp", end=0.01) == pytest.approx(0.01)
 
 
 def test_lr_reaches_zero_when_max_time_stops_training(tmp_path):

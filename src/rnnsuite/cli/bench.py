@@ -175,7 +175,8 @@ def task_config(task, quick, output_dir):
 
 def bare_optimizer(model, optim):
     from ..training.base import OPTIMIZERS
-    cfg = {k: v for k, v in optim.items() if k not in ("name", "scheduler", "warmup_steps", "plateau_patience")}
+    schedule = ("name", "scheduler", "warmup_steps", "plateau_patience", "decay_to")
+    cfg = {k: v for k, v in optim.items() if k not in schedule}
     return OPTIMIZERS[optim.get("name", "adamw")](model.parameters(), **cfg)
 
 

@@ -3,7 +3,7 @@ import math
 import time
 
 import pytorch_lightning as pl
-from pytorch_lightning.callbacks import RichProgressBar
+from pytorch_lightning.callbacks import RichProgressBar, WeightAveraging
 
 
 class NonFiniteLossError(ValueError):
@@ -54,3 +54,33 @@ class ProgressBar(RichProgressBar):
     def on_validation_batch_end(self, trainer, pl_module, outputs, batch, batch_idx, dataloader_idx=0):
         if self._due(batch_idx, self.total_val_batches_current_dataloader):
             super().on_validation_batch_end(trainer, pl_module, outputs, batch, batch_idx, dataloader_idx)
+
+
+
+class EMA(WeightAveraging):
+    """A moving average of the weights, validated, checkpointed and tested in their place.
+
+    The power-function EMA of Karras et al. (2024, "Analyzing and improving the training dynamics of diffusion
+    models"): after the n-th update the average keeps a share beta_n = (1 - 1/n) ** (gamma + 1) of itself and
+    takes the rest from the new weights, so it averages over roughly the last n / (gamma + 1) updates. The
+    window grows with the run and no fixed decay has to guess the run's length: there is no start-up bias
+    early on and a wide average late. It pays while the learning rate is high: a run looked at midway, or
+    stopped early, holds weights that score better than its last ones. Under a schedule that anneals to 0 the
+    average lags the improving weights at the end and scores worse (tasks/charlm/README.md has the runs), so no
+    default turns it on; `callbacks.ema={_target_:rnnsuite.training.callbacks.EMA,gamma:7}` does.
+
+    `state_dict` in a checkpoint holds the averaged weights (what rnn-eval and rnn-predict load); the raw
+    weights ride along for `resume=`. Lightning's callback also puts the raw weights back when the same Trainer
+    tests a checkpoint after fitting (rnn-train's test of best.ckpt); here only a resumed fit does, so the test
+    scores the weights validation scored, as rnn-eval does."""
+
+    def __init__(self, gamma=7.0):
+        def update(averaged, current, n):  # n: updates averaged so far (a tensor; no sync with a GPU)
+            weight = 1 - (1 - 1 / (n + 1)) ** (gamma + 1)
+            for a, c in zip(averaged, current):
+                a.lerp_(c, weight.to(a.dtype))
+        super().__init__(multi_avg_fn=update)
+
+    def on_load_checkpoint(self, trainer, pl_module, checkpoint):
+        if trainer.state.fn == "fit":
+            super().on_load_checkpoint(trainer, pl_module, checkpoint)
