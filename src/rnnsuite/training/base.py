@@ -20,7 +20,10 @@ OPTIMIZERS = {"adam": torch.optim.Adam, "adamw": torch.optim.AdamW, "sgd": torch
               "rmsprop": torch.optim.RMSprop}
 
 
-def budget_decay(step, warmup, total, time_used=0.0, shape="cosine", end=0.0625):
+EXP_BUDGET_END = 1 / 16  # exp_budget's final factor unless optim.decay_to says otherwise
+
+
+def budget_decay(step, warmup, total, time_used=0.0, shape="cosine", end=EXP_BUDGET_END):
     """LR factor: linear warmup over `warmup` steps, then a decay over whichever budget runs out first, the
     remaining steps or the wall-clock (`time_used`: the fraction of trainer.max_time spent). shape="cosine": a
     half cosine to 0; shape="exp": an exponential from 1 to `end` (1/16 by default: the classic step schedule
@@ -81,7 +84,7 @@ class TaskModule(pl.LightningModule):
         sched = cfg.pop("scheduler", "none") or "none"
         warmup = cfg.pop("warmup_steps", 0)
         patience = cfg.pop("plateau_patience", 1)
-        end = cfg.pop("decay_to", 0.0625)  # exp_budget's final factor
+        end = cfg.pop("decay_to", EXP_BUDGET_END)
         opt = OPTIMIZERS[name](self.parameters(), **cfg)
         if sched == "none":
             return opt

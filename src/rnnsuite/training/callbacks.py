@@ -56,7 +56,6 @@ class ProgressBar(RichProgressBar):
             super().on_validation_batch_end(trainer, pl_module, outputs, batch, batch_idx, dataloader_idx)
 
 
-
 class EMA(WeightAveraging):
     """A moving average of the weights, validated, checkpointed and tested in their place.
 
