@@ -173,13 +173,6 @@ def task_config(task, quick, output_dir):
     return compose("train", over)
 
 
-def bare_optimizer(model, optim):
-    from ..training.base import OPTIMIZERS
-    schedule = ("name", "scheduler", "warmup_steps", "plateau_patience", "decay_to")
-    cfg = {k: v for k, v in optim.items() if k not in schedule}
-    return OPTIMIZERS[optim.get("name", "adamw")](model.parameters(), **cfg)
-
-
 def bare_steps(model, opt, batches, warm, clip, autocast=False):
     """A bare PyTorch training loop over `batches`; seconds from the start of step `warm` to the end."""
     t0 = None
@@ -221,6 +214,7 @@ def bench_task(task, quick, repeats, output_dir):
 
     from .common import setup_env
     from .train import build
+    from ..training.base import build_optimizer
     from ..training.precision import resolve_trainer_precision
     cfg = task_config(task, quick, output_dir)
     if cfg.optim.get("scheduler") == "plateau":  # it needs a val metric; the bench validates nothing
@@ -250,7 +244,7 @@ def bench_task(task, quick, repeats, output_dir):
         model.load_state_dict(init)
         model.trainer = None  # a previous Lightning fit left its Trainer attached; the bare loop has none
         model.train()
-        opt = bare_optimizer(model, OmegaConf.to_container(cfg.optim))
+        opt = build_optimizer(model.parameters(), OmegaConf.to_container(cfg.optim))
         return bare_steps(model, opt, batches, warm, clip, autocast)
 
     def lightning():

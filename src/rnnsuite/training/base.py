@@ -21,6 +21,15 @@ OPTIMIZERS = {"adam": torch.optim.Adam, "adamw": torch.optim.AdamW, "sgd": torch
 
 
 EXP_BUDGET_END = 1 / 16  # exp_budget's final factor unless optim.decay_to says otherwise
+SCHEDULE_KEYS = ("name", "scheduler", "warmup_steps", "plateau_patience", "decay_to")  # optim.* the optimiser skips
+
+
+def build_optimizer(params, optim):
+    """The optimiser that `optim` (the config group) names, given its own arguments (lr, betas, ...)."""
+    name = optim.get("name", "adamw")
+    if name not in OPTIMIZERS:
+        raise ValueError(f"unknown optimizer {name!r}; choose one of {sorted(OPTIMIZERS)}")
+    return OPTIMIZERS[name](params, **{k: v for k, v in optim.items() if k not in SCHEDULE_KEYS})
 
 
 def budget_decay(step, warmup, total, time_used=0.0, shape="cosine", end=EXP_BUDGET_END):
@@ -77,15 +86,12 @@ class TaskModule(pl.LightningModule):
 
     # ------------------------------------------------------------------ optimisation
     def configure_optimizers(self):
-        cfg = dict(self.optim_cfg)
-        name = cfg.pop("name", "adamw")
-        if name not in OPTIMIZERS:
-            raise ValueError(f"unknown optimizer {name!r}; choose one of {sorted(OPTIMIZERS)}")
-        sched = cfg.pop("scheduler", "none") or "none"
-        warmup = cfg.pop("warmup_steps", 0)
-        patience = cfg.pop("plateau_patience", 1)
-        end = cfg.pop("decay_to", EXP_BUDGET_END)
-        opt = OPTIMIZERS[name](self.parameters(), **cfg)
+        cfg = self.optim_cfg
+        opt = build_optimizer(self.parameters(), cfg)
+        sched = cfg.get("scheduler", "none") or "none"
+        warmup = cfg.get("warmup_steps", 0)
+        patience = cfg.get("plateau_patience", 1)
+        end = cfg.get("decay_to", EXP_BUDGET_END)
         if sched == "none":
             return opt
         if sched == "cosine":
