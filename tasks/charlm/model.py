@@ -32,6 +32,7 @@ def map_state(fn, state):
 
 class CharLM(TaskModule):
     task_name = "charlm"
+    scores_any_split = True
 
     def __init__(self, vocab_size, cell, optim=None, monitor=None, embed_dim=64, hidden_size=256,
                  num_layers=2, dropout=0.1):
@@ -89,7 +90,8 @@ class CharLM(TaskModule):
             self.carry["train"] = checkpoint["charlm_train_state"]
 
     def on_validation_epoch_start(self):
-        self.carry.pop("val", None)
+        for split in ("val", "val_raw", "val_avg"):  # the last two: callbacks.ema.select scores both weights
+            self.carry.pop(split, None)
 
     def on_test_epoch_start(self):
         self.carry.pop("test", None)

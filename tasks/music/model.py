@@ -17,6 +17,7 @@ from rnnsuite.training import TaskModule
 
 class MusicRNN(TaskModule):
     task_name = "music"
+    scores_any_split = True
 
     def __init__(self, num_pitches, cell, optim=None, monitor=None, hidden_size=128, num_layers=1,
                  dropout=0.2):

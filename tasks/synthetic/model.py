@@ -16,6 +16,7 @@ from .data import COPY_LEN
 
 class AddingModel(TaskModule):
     task_name = "synthetic"
+    scores_any_split = True
 
     def __init__(self, input_size, cell, optim=None, monitor=None, hidden_size=64, num_layers=1):
         super().__init__(optim, monitor)
@@ -75,6 +76,7 @@ class AddingModel(TaskModule):
 
 class CopyModel(TaskModule):
     task_name = "synthetic"
+    scores_any_split = True
 
     def __init__(self, num_tokens, num_classes, cell, optim=None, monitor=None, hidden_size=128, num_layers=1):
         super().__init__(optim, monitor)

@@ -44,3 +44,54 @@ def test_checkpoint_holds_the_moving_average_and_every_score_is_its(tmp_path, fi
     trained = json.loads((runs[2] / "results.json").read_text())["test"]
     again = json.loads((out / "results.json").read_text())["test"]
     assert again == pytest.approx(trained, rel=1e-6)
+
+
+def val_curve(run, key):
+    import csv
+    rows = list(csv.DictReader(open(run / "csv" / "metrics.csv")))
+    return [float(r[key]) for r in rows if r.get(key)]
+
+
+def test_select_scores_raw_and_average_as_the_runs_without_it_and_keeps_the_better(tmp_path, fixture_data_dir):
+    """`callbacks.ema.select=true`: its raw scores are a run without the average's, its average's scores are a run
+    with the average alone, the monitored metric is the better of the two, best.ckpt holds those weights, and a
+    resumed run continues both."""
+    # a constant, high rate: the average wins some validations and the raw weights others (seed 3: 0, 1, 0, 1)
+    common = ["data.windows_per_epoch=1", "callbacks.early_stopping=null", "trainer.precision=32-true",
+              "optim.scheduler=none", "optim.lr=0.05", "seed=3"]
+    ema = f"callbacks.ema={{_target_:rnnsuite.training.callbacks.EMA,gamma:{GAMMA}"
+    runs = {name: tmp_path / name for name in ("plain", "average", "select", "first3", "resumed")}
+    for name, extra in (("plain", [ema.split("=")[0] + "=null"]), ("average", [ema + "}"]),
+                        ("select", [ema + ",select:true}"]), ("first3", [ema + ",select:true}"]),
+                        ("resumed", [ema + ",select:true}", f"resume={runs['first3'] / 'checkpoints' / 'last.ckpt'}"])):
+        epochs = 3 if name == "first3" else 4
+        proc = train_on_fixture("charlm", runs[name], *common, *extra, f"trainer.max_epochs={epochs}",
+                                data_dir=fixture_data_dir)
+        assert proc.returncode == 0, proc.stderr[-2000:]
+    raw, avg = val_curve(runs["select"], "val_raw/bpc"), val_curve(runs["select"], "val_avg/bpc")
+    assert len(raw) == len(avg) == 4
+    # scoring the average between the raw weights' batches changes neither the raw weights nor their training
+    assert raw == pytest.approx(val_curve(runs["plain"], "val/bpc"), rel=1e-6)
+    assert avg == pytest.approx(val_curve(runs["average"], "val/bpc"), rel=1e-6)
+    chosen = val_curve(runs["select"], "val/average_chosen")
+    assert chosen == [float(a < r) for r, a in zip(raw, avg)]
+    assert 0.0 in chosen[1:] and 1.0 in chosen, "this set-up is meant to select each kind of weights"
+    assert val_curve(runs["select"], "val/bpc") == pytest.approx([min(r, a) for r, a in zip(raw, avg)], rel=1e-6)
+
+    # best.ckpt holds the weights that won its validation, and rnn-train's test scored those
+    best_epoch = min(range(4), key=lambda i: min(raw[i], avg[i]))
+    best = torch.load(runs["select"] / "checkpoints" / "best.ckpt", map_location="cpu", weights_only=True)
+    results = json.loads((runs["select"] / "results.json").read_text())
+    assert results["best_val"]["val/bpc"] == pytest.approx(min(raw[best_epoch], avg[best_epoch]), rel=1e-6)
+    kept, current = best["state_dict"], best["current_model_state"]
+    assert any(not torch.equal(kept[k], current[k]) for k in kept) == bool(chosen[best_epoch])
+    if best_epoch == 3:  # the last epoch's raw weights are the plain run's last ones
+        plain = torch.load(runs["plain"] / "checkpoints" / "last.ckpt", map_location="cpu", weights_only=True)
+        assert all(torch.equal(current[k], plain["state_dict"][k]) for k in kept)
+
+    # the third validation kept the raw weights; resuming there restores the raw weights and the average
+    first3 = torch.load(runs["first3"] / "checkpoints" / "last.ckpt", map_location="cpu", weights_only=True)
+    assert chosen[2] == 0.0 and "average_state_dict" in first3
+    assert all(torch.equal(first3["state_dict"][k], first3["current_model_state"][k]) for k in kept)
+    for key in ("val_raw/bpc", "val_avg/bpc"):
+        assert val_curve(runs["resumed"], key)[-1] == pytest.approx(val_curve(runs["select"], key)[-1], rel=1e-6)

@@ -67,6 +67,10 @@ CHECKPOINT_FORMAT = 2
 
 class TaskModule(pl.LightningModule):
     task_name = "base"
+    # `_step` logs whatever split it is given (per-batch means, no per-split metric objects), so validation can
+    # score the raw weights and their average side by side (`rnnsuite.training.callbacks.EMA(select=True)`)
+    scores_any_split = False
+    average_selection = None  # that callback while it selects
 
     def __init__(self, optim=None, monitor=None):
         super().__init__()
@@ -136,7 +140,12 @@ class TaskModule(pl.LightningModule):
         return self._step(batch, "train")
 
     def validation_step(self, batch, batch_idx):
-        self._step(batch, "val")
+        select = self.average_selection
+        if select is None:
+            return self._step(batch, "val")
+        self._step(batch, "val_raw")
+        with select.swapped(self):
+            self._step(batch, "val_avg")
 
     def test_step(self, batch, batch_idx):
         self._step(batch, "test")
@@ -159,6 +168,9 @@ class TaskModule(pl.LightningModule):
         for k, v in metrics.items():
             metric = isinstance(v, Metric)
             if split != "train":
+                if self.average_selection is not None and f"val/{k}" == self.monitor["metric"] and not metric:
+                    self.average_selection.add(split, torch.as_tensor(v, dtype=torch.float32).detach(),
+                                               1.0 if weight is None else weight)
                 self.log(f"{split}/{k}", v, batch_size=None if metric else weight, prog_bar=prog_bar and k in
                          ("loss", "acc"), on_epoch=True, **({} if metric else {"sync_dist": distributed}))
             elif metric:

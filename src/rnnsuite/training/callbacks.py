@@ -1,9 +1,13 @@
 """Callbacks every run gets from `conf/callbacks/`."""
+import contextlib
 import math
 import time
 
 import pytorch_lightning as pl
+import torch
 from pytorch_lightning.callbacks import RichProgressBar, WeightAveraging
+
+from rnnsuite.inputs import UserError
 
 
 class NonFiniteLossError(ValueError):
@@ -65,21 +69,100 @@ class EMA(WeightAveraging):
     window grows with the run and no fixed decay has to guess the run's length: there is no start-up bias
     early on and a wide average late. It pays while the learning rate is high: a run looked at midway, or
     stopped early, holds weights that score better than its last ones. Under a schedule that anneals to 0 the
-    average lags the improving weights at the end and scores worse (tasks/charlm/README.md has the runs), so no
-    default turns it on; `callbacks.ema={_target_:rnnsuite.training.callbacks.EMA,gamma:7}` does.
+    average lags the improving weights at the end and scores worse (tasks/charlm/README.md has the runs).
+    `callbacks.ema={_target_:rnnsuite.training.callbacks.EMA,gamma:7}` turns it on.
 
-    `state_dict` in a checkpoint holds the averaged weights (what rnn-eval and rnn-predict load); the raw
-    weights ride along for `resume=`. Lightning's callback also puts the raw weights back when the same Trainer
-    tests a checkpoint after fitting (rnn-train's test of best.ckpt); here only a resumed fit does, so the test
-    scores the weights validation scored, as rnn-eval does."""
+    `select=True` keeps whichever scores better at each validation: every validation batch is scored with the
+    raw weights (logged as `val_raw/*`) and with the average (`val_avg/*`), and the monitored metric
+    (`val/<name>`, what checkpoints, early stopping and sweeps see) is the better of the two. The checkpoint's
+    `state_dict` holds the weights that won. This costs a second pass over the validation split; it is for
+    tasks whose metrics are per-batch means (charlm, music, synthetic: `TaskModule.scores_any_split`).
 
-    def __init__(self, gamma=7.0):
+    `state_dict` in a checkpoint holds the averaged (or selected) weights, what rnn-eval and rnn-predict load;
+    the raw weights ride along for `resume=`. Lightning's callback also puts the raw weights back when the same
+    Trainer tests a checkpoint after fitting (rnn-train's test of best.ckpt); here only a resumed fit does, so
+    the test scores the weights validation scored, as rnn-eval does."""
+
+    SPLITS = ("val_raw", "val_avg")
+
+    def __init__(self, gamma=7.0, select=False):
         def update(averaged, current, n):  # n: updates averaged so far (a tensor; no sync with a GPU)
             weight = 1 - (1 - 1 / (n + 1)) ** (gamma + 1)
             for a, c in zip(averaged, current):
                 a.lerp_(c, weight.to(a.dtype))
         super().__init__(multi_avg_fn=update)
+        self.select = bool(select)
+        self.chosen = "average"  # what the last validation kept (select=True)
+        self._sums = {}
+
+    def setup(self, trainer, pl_module, stage):
+        super().setup(trainer, pl_module, stage)
+        if self.select and stage == "fit":
+            if not pl_module.scores_any_split:
+                raise UserError(f"callbacks.ema.select=true needs a task whose validation can be scored twice; "
+                                f"{pl_module.task_name} cannot (charlm, music and the synthetic tasks can)")
+            pl_module.average_selection = self
+
+    def teardown(self, trainer, pl_module, stage):
+        pl_module.average_selection = None
+
+    @contextlib.contextmanager
+    def swapped(self, pl_module):
+        """The averaged weights in pl_module for the duration (the raw ones are kept and put back)."""
+        self._swap_models(pl_module)
+        try:
+            yield
+        finally:
+            self._swap_models(pl_module)
+
+    def add(self, split, value, weight):
+        """One batch's monitored value and weight, summed on the device per split."""
+        total, seen = self._sums.get(split, (0.0, 0.0))
+        self._sums[split] = (total + value * weight, seen + weight)
+
+    def on_validation_epoch_start(self, trainer, pl_module):
+        if not self.select:
+            return super().on_validation_epoch_start(trainer, pl_module)
+        self._sums = {}
+
+    def on_validation_epoch_end(self, trainer, pl_module):
+        if not self.select:
+            return super().on_validation_epoch_end(trainer, pl_module)
+        if set(self._sums) != set(self.SPLITS):
+            return
+        distributed = trainer.world_size > 1
+        means = {}
+        for split, (total, seen) in self._sums.items():
+            both = torch.stack([torch.as_tensor(total, dtype=torch.float32), torch.as_tensor(seen)]).float()
+            if distributed:
+                both = trainer.strategy.reduce(both, reduce_op="sum")
+            means[split] = both[0] / both[1]
+        raw, avg = float(means["val_raw"]), float(means["val_avg"])
+        better = avg < raw if pl_module.monitor.get("mode", "min") == "min" else avg > raw
+        self.chosen = "average" if better else "raw"
+        pl_module.log(pl_module.monitor["metric"], means["val_avg" if better else "val_raw"], prog_bar=True,
+                      sync_dist=distributed)
+        pl_module.log("val/average_chosen", float(better), sync_dist=distributed)
+
+    def on_train_end(self, trainer, pl_module):
+        if not self.select or self.chosen == "average":
+            super().on_train_end(trainer, pl_module)
+
+    def state_dict(self):
+        return {**super().state_dict(), "chosen": self.chosen}
+
+    def load_state_dict(self, state_dict):
+        super().load_state_dict(state_dict)
+        self.chosen = state_dict.get("chosen", "average")
+
+    def on_save_checkpoint(self, trainer, pl_module, checkpoint):
+        super().on_save_checkpoint(trainer, pl_module, checkpoint)
+        if self.select and self.chosen == "raw" and "current_model_state" in checkpoint:
+            checkpoint["average_state_dict"] = checkpoint["state_dict"]
+            checkpoint["state_dict"] = checkpoint["current_model_state"]
 
     def on_load_checkpoint(self, trainer, pl_module, checkpoint):
         if trainer.state.fn == "fit":
+            if "average_state_dict" in checkpoint:  # the raw weights won: the average is kept aside
+                checkpoint = {**checkpoint, "state_dict": checkpoint["average_state_dict"]}
             super().on_load_checkpoint(trainer, pl_module, checkpoint)
