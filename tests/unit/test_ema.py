@@ -8,7 +8,9 @@ import torch
 from tests.conftest import compose, train_on_fixture
 
 GAMMA = 1.0   # after the second update the average keeps (1 - 1/2) ** (GAMMA + 1) = 1/4 of the first weights
-EMA_ON = [f"callbacks.ema={{_target_:rnnsuite.training.callbacks.EMA,gamma:{GAMMA}}}", "data.windows_per_epoch=1",
+# select:false: charlm's own ema has select:true, and a dict override merges into it
+EMA_ON = [f"callbacks.ema={{_target_:rnnsuite.training.callbacks.EMA,gamma:{GAMMA},select:false}}",
+          "data.windows_per_epoch=1",
           "callbacks.early_stopping=null",
           "trainer.precision=32-true"]  # a CPU with native bf16 would train and test under autocast: not to 1e-6
 
@@ -61,7 +63,7 @@ def test_select_scores_raw_and_average_as_the_runs_without_it_and_keeps_the_bett
               "optim.scheduler=none", "optim.lr=0.05", "seed=3"]
     ema = f"callbacks.ema={{_target_:rnnsuite.training.callbacks.EMA,gamma:{GAMMA}"
     runs = {name: tmp_path / name for name in ("plain", "average", "select", "first3", "resumed")}
-    for name, extra in (("plain", [ema.split("=")[0] + "=null"]), ("average", [ema + "}"]),
+    for name, extra in (("plain", [ema.split("=")[0] + "=null"]), ("average", [ema + ",select:false}"]),
                         ("select", [ema + ",select:true}"]), ("first3", [ema + ",select:true}"]),
                         ("resumed", [ema + ",select:true}", f"resume={runs['first3'] / 'checkpoints' / 'last.ckpt'}"])):
         epochs = 3 if name == "first3" else 4
@@ -77,6 +79,9 @@ def test_select_scores_raw_and_average_as_the_runs_without_it_and_keeps_the_bett
     assert chosen == [float(a < r) for r, a in zip(raw, avg)]
     assert 0.0 in chosen[1:] and 1.0 in chosen, "this set-up is meant to select each kind of weights"
     assert val_curve(runs["select"], "val/bpc") == pytest.approx([min(r, a) for r, a in zip(raw, avg)], rel=1e-6)
+    # every val/* metric is the kept weights' (here the loss, in nats)
+    losses = zip(val_curve(runs["select"], "val_raw/loss"), val_curve(runs["select"], "val_avg/loss"), chosen)
+    assert val_curve(runs["select"], "val/loss") == pytest.approx([a if c else r for r, a, c in losses], rel=1e-6)
 
     # best.ckpt holds the weights that won its validation, and rnn-train's test scored those
     best_epoch = min(range(4), key=lambda i: min(raw[i], avg[i]))

@@ -54,8 +54,9 @@ def report(study, runs):
 STUDY = Study(
     name="tbptt",
     title="tbptt: char-LM bits/char against the truncation length k, at equal characters",
-    base=["task=charlm", "model.num_layers=1", "model.hidden_size=256", "trainer.precision=32-true",
-          "trainer.max_time=null", f"trainer.max_epochs={EPOCHS}", f"data.batch_size={STREAMS}"],
+    base=["task=charlm", "callbacks.ema=null", "model.num_layers=1", "model.hidden_size=256",
+          "trainer.precision=32-true", "trainer.max_time=null", f"trainer.max_epochs={EPOCHS}",
+          f"data.batch_size={STREAMS}"],
     axes={"cell": {"LSTM": ["cell=lstm"]}, "k": {k: k_overrides(k) for k in LENGTHS}},
     budget=f"1-layer LSTM, hidden 256, float32, {STREAMS} streams, {EPOCHS} × {CHARACTERS_PER_EPOCH:,} = "
            f"{EPOCHS * CHARACTERS_PER_EPOCH / 1e6:.1f}M training characters, AdamW lr 4e-3 with a cosine schedule",

@@ -168,8 +168,8 @@ class TaskModule(pl.LightningModule):
         for k, v in metrics.items():
             metric = isinstance(v, Metric)
             if split != "train":
-                if self.average_selection is not None and f"val/{k}" == self.monitor["metric"] and not metric:
-                    self.average_selection.add(split, torch.as_tensor(v, dtype=torch.float32).detach(),
+                if self.average_selection is not None and not metric:
+                    self.average_selection.add(split, k, torch.as_tensor(v, dtype=torch.float32).detach(),
                                                1.0 if weight is None else weight)
                 self.log(f"{split}/{k}", v, batch_size=None if metric else weight, prog_bar=prog_bar and k in
                          ("loss", "acc"), on_epoch=True, **({} if metric else {"sync_dist": distributed}))

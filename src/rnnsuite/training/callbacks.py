@@ -74,8 +74,9 @@ class EMA(WeightAveraging):
 
     `select=True` keeps whichever scores better at each validation: every validation batch is scored with the
     raw weights (logged as `val_raw/*`) and with the average (`val_avg/*`), and the monitored metric
-    (`val/<name>`, what checkpoints, early stopping and sweeps see) is the better of the two. The checkpoint's
-    `state_dict` holds the weights that won. This costs a second pass over the validation split; it is for
+    (what checkpoints, early stopping and sweeps see) is the better of the two: `val/*` are the scores of
+    the weights kept, and `val/average_chosen` is 1 where the average won. The checkpoint's `state_dict` holds
+    those weights. This costs a second pass over the validation split; it is for
     tasks whose metrics are per-batch means (charlm, music, synthetic: `TaskModule.scores_any_split`).
 
     `state_dict` in a checkpoint holds the averaged (or selected) weights, what rnn-eval and rnn-predict load;
@@ -115,10 +116,10 @@ class EMA(WeightAveraging):
         finally:
             self._swap_models(pl_module)
 
-    def add(self, split, value, weight):
-        """One batch's monitored value and weight, summed on the device per split."""
-        total, seen = self._sums.get(split, (0.0, 0.0))
-        self._sums[split] = (total + value * weight, seen + weight)
+    def add(self, split, name, value, weight):
+        """One batch's value of a metric and its weight, summed on the device per split."""
+        total, seen = self._sums.get((split, name), (0.0, 0.0))
+        self._sums[(split, name)] = (total + value * weight, seen + weight)
 
     def on_validation_epoch_start(self, trainer, pl_module):
         if not self.select:
@@ -128,20 +129,23 @@ class EMA(WeightAveraging):
     def on_validation_epoch_end(self, trainer, pl_module):
         if not self.select:
             return super().on_validation_epoch_end(trainer, pl_module)
-        if set(self._sums) != set(self.SPLITS):
+        name = pl_module.monitor["metric"].split("/", 1)[1]
+        if not all((split, name) in self._sums for split in self.SPLITS):
             return
         distributed = trainer.world_size > 1
-        means = {}
-        for split, (total, seen) in self._sums.items():
-            both = torch.stack([torch.as_tensor(total, dtype=torch.float32), torch.as_tensor(seen)]).float()
-            if distributed:
-                both = trainer.strategy.reduce(both, reduce_op="sum")
-            means[split] = both[0] / both[1]
-        raw, avg = float(means["val_raw"]), float(means["val_avg"])
+        keys = sorted(self._sums)
+        sums = torch.stack([torch.stack([torch.as_tensor(t, dtype=torch.float32), torch.as_tensor(w).float()])
+                            for t, w in (self._sums[k] for k in keys)])
+        if distributed:
+            sums = trainer.strategy.reduce(sums, reduce_op="sum")
+        means = {k: sums[i, 0] / sums[i, 1] for i, k in enumerate(keys)}
+        raw, avg = float(means["val_raw", name]), float(means["val_avg", name])
         better = avg < raw if pl_module.monitor.get("mode", "min") == "min" else avg > raw
         self.chosen = "average" if better else "raw"
-        pl_module.log(pl_module.monitor["metric"], means["val_avg" if better else "val_raw"], prog_bar=True,
-                      sync_dist=distributed)
+        kept = "val_avg" if better else "val_raw"
+        for split, metric in keys:  # val/* are the scores of the weights kept
+            if split == kept:
+                pl_module.log(f"val/{metric}", means[split, metric], prog_bar=metric == name, sync_dist=distributed)
         pl_module.log("val/average_chosen", float(better), sync_dist=distributed)
 
     def on_train_end(self, trainer, pl_module):
