@@ -44,8 +44,18 @@ def test_each_study_runs_quick_and_tables_a_row_per_cell(name, quick):
         row = next((ln for ln in md.splitlines() if ln.startswith(f"| {label} |")), None)
         assert row is not None, f"no row for {label!r}"
         assert MEAN_STD.search(row), row
-    data = json.loads((tmp_path / f"{name}.json").read_text())
+    data = json.loads((tmp_path / f"{name}.json").read_text(), parse_constant=not_strict)
     assert len(data["runs"]) == len(runs) == len({r.name for r in runs})
+    # the report opens with its verdicts; two quick seeds never decide a claim
+    assert md.split("\n## ")[1].startswith("Verdict\n")
+    assert [v["id"] for v in data["verdicts"]] == [c.id for c in study.claims]
+    assert all(v["verdict"] == "inconclusive" and v["reason"].startswith("only ") for v in data["verdicts"])
+    assert all(r["results"]["machine"]["cpu"] or r["results"]["machine"]["gpu"] for r in data["runs"])
+    assert all(r["results"]["stop"]["by"] in ("cap", "early") for r in data["runs"])
+
+
+def not_strict(name):
+    raise AssertionError(f"{name} in a study JSON: it must be strict JSON (null)")
 
 
 def test_the_table_is_the_mean_and_std_of_the_runs_and_a_rerun_runs_nothing(quick):
@@ -90,10 +100,16 @@ def test_a_study_with_records_resumes_from_its_committed_json_without_the_run_fo
     assert rows(tmp_path) and rows(tmp_path) == rows(out)  # the recorded runs' rows are as they were
 
 
-def test_list_names_every_study_and_a_wrong_one_is_one_error_line(capsys):
-    assert main(["--list"]) == 0
-    listed = re.findall(r"^(\w+)\s+\d+ runs", capsys.readouterr().out, re.M)
+def test_list_names_every_study_with_its_verdict_counts_and_a_wrong_one_is_one_error_line(capsys, tmp_path):
+    verdicts = [{"verdict": v} for v in ("reproduced", "inconclusive", "reproduced", "not reproduced")]
+    (tmp_path / "copy.json").write_text(json.dumps({"verdicts": verdicts}))
+    assert main(["--list", "--out", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    listed = re.findall(r"^(\w+)\s+\d+ runs", out, re.M)
     assert listed == list(STUDIES) and len(listed) == 12
+    said = re.findall(r"^\s+verdicts: (.*)$", out, re.M)
+    assert said[list(STUDIES).index("copy")] == "2 reproduced, 1 not reproduced, 1 inconclusive"
+    assert said.count("no committed verdicts") == len(STUDIES) - 1
     assert main(["nope"]) == 2
     assert capsys.readouterr().err.strip() == ("error: unknown study 'nope'; choose one of " + ", ".join(STUDIES)
                                                + " (rnn-reproduce --list)")

@@ -49,9 +49,14 @@ def parser():
 def main(argv=None):
     args = parser().parse_args(argv)
     if args.list:
+        from ..studies.verdict import read_verdicts
         for name, study in STUDIES.items():
             n = len(study.runs(args.seeds))
-            print(f"{name:11s} {n:3d} runs  {study.title}\n{'':17s}budget: {study.budget}")
+            found = read_verdicts(f"{args.out or 'results'}/{name}.json")  # the committed report's verdicts
+            said = ("no committed verdicts" if found is None else
+                    ", ".join(f"{sum(v['verdict'] == k for v in found)} {k}"
+                              for k in ("reproduced", "not reproduced", "inconclusive")))
+            print(f"{name:11s} {n:3d} runs  {study.title}\n{'':17s}budget: {study.budget}\n{'':17s}verdicts: {said}")
         return 0
     if args.study not in STUDIES:
         print(f"error: unknown study {args.study!r}; choose one of {', '.join(STUDIES)} (rnn-reproduce --list)"

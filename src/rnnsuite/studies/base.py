@@ -3,7 +3,9 @@
 A study is cells × its own axis × seeds. Each run is one `rnn-train` command in its own folder
 (`<out>/runs/<study>/<run>/`); a run whose results.json exists is finished and never runs again, so a study
 can be stopped at any point and continued with the same command. The report (`<out>/<study>.md`, `.png`,
-`.json`) is rebuilt from the finished runs every time.
+`.json`) is rebuilt from the finished runs every time, and opens with the verdict on each of the study's claims
+(studies.verdict). The JSON is the source of every number the report shows: per run its results, the machine it
+ran on, how it stopped (at its cap or early, still improving or not) and the traces the figure needs.
 """
 import itertools
 import json
@@ -22,6 +24,7 @@ from pathlib import Path
 from ..atomic import write_text
 from ..plots import save_figure
 from ..sweep.space import override
+from .verdict import counts, judge, verdict_table
 
 QUICK_SEEDS = 2  # --quick checks the pipeline (a mean ± std needs two runs), not the results
 
@@ -71,6 +74,10 @@ class Study:
     # A study longer than one sitting, on machines that do not keep run folders between sittings: a run that the
     # committed <study>.json holds with results counts as finished (only for reports that need no run folder).
     records: bool = False
+    claims: list = field(default_factory=list)       # the paper's claims (verdict.Claim), judged on the runs
+    # run -> {name: list}: what the report's figure reads from a run folder (curves), kept in the study JSON so
+    # that the figure can be rebuilt from the repository alone
+    traces: object = None
 
     def runs(self, seeds, quick=False):
         seeds = QUICK_SEEDS if quick else seeds
@@ -117,6 +124,7 @@ def execute(runs, wrap=None, jobs=1, max_runs=None, log=print, run_here=None):
         started = time.time()
         try:
             run_subprocess(run, wrap or [], threads) if (wrap or jobs > 1 or run_here is None) else run_here(run)
+            write_text(run.dir / "machine.json", json.dumps(run_machine()))  # the runs train on this machine
             log(f"[{i + 1}/{len(todo)}] {run.name}: {time.time() - started:.0f} s")
         except Exception as e:  # noqa: BLE001 - one run's failure must not end the study
             (run.dir / "error.txt").write_text(f"{type(e).__name__}: {e}\n")
@@ -131,13 +139,72 @@ def execute(runs, wrap=None, jobs=1, max_runs=None, log=print, run_here=None):
     return len(todo)
 
 
-def collect(runs):
+def collect(runs, study=None):
+    """Each run's results: its results.json (with the machine, how it stopped and the study's traces, read from
+    its folder) or, without a folder, what the committed study JSON recorded."""
     for run in runs:
         path = run.dir / "results.json"
-        run.results = json.loads(path.read_text()) if path.is_file() else run.recorded
+        if path.is_file():
+            run.results = json.loads(path.read_text())
+            mpath = run.dir / "machine.json"
+            run.results["machine"] = json.loads(mpath.read_text()) if mpath.is_file() else None
+            run.results["stop"] = stop_info(run)
+            if study is not None and study.traces is not None:
+                run.results["traces"] = study.traces(run)
+        else:
+            run.results = run.recorded
+        if run.results is not None and not run.results.get("machine"):
+            run.results["machine"] = machine_from_note(run.results)
         err = run.dir / "error.txt"
         run.error = err.read_text().strip() if run.results is None and err.is_file() else None
     return runs
+
+
+IMPROVING = 0.01  # a new best this much better (relative) in the last fifth of the validations: still improving
+
+
+def stop_info(run):
+    """How a finished run stopped, from its folder: `by` "cap" (it used all of max_steps / max_epochs / max_time)
+    or "early" (early stopping: patience, a threshold), the final step and epoch, and `still_improving`: its
+    monitored metric's best in the last fifth of its validations beat the best before by more than 1% (the run
+    was cut off while it was still getting better). None when the folder lacks config.yaml or metrics.csv."""
+    from omegaconf import OmegaConf
+    df, cfg_path = run.metrics(), run.dir / "config.yaml"
+    if df is None or not cfg_path.is_file() or "step" not in df:
+        return None
+    cfg = OmegaConf.load(cfg_path)
+    tr, metric, mode = cfg.trainer, cfg.monitor.metric, cfg.monitor.mode
+    test = df[[c for c in df if c.startswith("test/")]].notna().any(axis=1)
+    end = df[test].iloc[-1] if test.any() else df.iloc[-1]  # the test row is logged at the final step and epoch
+    step, epoch = int(end["step"]), int(end["epoch"]) if "epoch" in df and end["epoch"] == end["epoch"] else None
+    max_steps, max_epochs = tr.get("max_steps") or -1, tr.get("max_epochs")
+    capped = (max_steps > 0 and step >= max_steps) or (max_epochs is not None and max_epochs > 0
+                                                         and epoch is not None and epoch >= max_epochs)
+    max_time = seconds(tr.get("max_time"))
+    loop = (run.results or {}).get("timing", {}).get("train_loop")
+    if not capped and max_time and loop is not None:
+        capped = loop >= max_time - 60  # stopped by the clock (within a minute of it), not by early stopping
+    vals = df[["step", metric]].dropna().drop_duplicates("step")[metric].tolist() if metric in df else []
+    k = max(1, len(vals) // 5)
+    before, last = vals[:-k], vals[-k:]
+    sign = 1 if mode == "min" else -1
+    best_before = min(v * sign for v in before) * sign if before else None
+    best_last = min(v * sign for v in last) * sign if last else None
+    improving = bool(before) and (best_before - best_last) * sign > IMPROVING * abs(best_before)
+    return {"by": "cap" if capped else "early", "step": step, "epoch": epoch, "monitor": metric,
+            "validations": len(vals), "best_before_last_fifth": best_before, "best_in_last_fifth": best_last,
+            "still_improving": improving}
+
+
+def seconds(max_time):
+    """trainer.max_time ("DD:HH:MM:SS" or {days, hours, minutes, seconds}) in seconds; None when unset."""
+    if not max_time:
+        return None
+    if isinstance(max_time, str):
+        d, h, m, s = (float(x) for x in max_time.split(":"))
+        return ((d * 24 + h) * 60 + m) * 60 + s
+    return sum(float(max_time.get(k, 0)) * f for k, f in (("days", 86400), ("hours", 3600), ("minutes", 60),
+                                                            ("seconds", 1)))
 
 
 # ---------------------------------------------------------------------------------------------- tables
@@ -219,6 +286,38 @@ def commit():
         return f"rnnsuite {version('rnnsuite')}"
 
 
+SIMD = ("avx2", "avx512f", "avx512_bf16", "amx_bf16")  # what decides a CPU's float32/bf16 speed and its kernels
+
+
+def run_machine():
+    """The machine a run trained on, as the study JSON records it per run: CPU model, cores and vector flags (or
+    the GPU)."""
+    import torch
+    from ..training.precision import cpu_flags, cpu_name
+    if torch.cuda.is_available():
+        return {"gpu": torch.cuda.get_device_name(), "torch": torch.__version__}
+    flags = cpu_flags()
+    return {"cpu": cpu_name(), "cores": os.cpu_count(), "flags": " ".join(f for f in SIMD if f in flags) or "none of "
+            + "/".join(SIMD), "torch": torch.__version__}
+
+
+def machine_from_note(results):
+    """For a run recorded before machines were kept per run: the CPU its precision note names ("auto on cpu: AMD
+    EPYC has avx512_bf16"), marked as such; None when the note names none."""
+    why = (results.get("precision") or {}).get("why") or ""
+    m = re.search(r"on cpu: (?:the task prefers it; )?(.+?) has (no native bf16|[\w+]+)", why)
+    if not m:
+        return None
+    flags = "no avx512_bf16/amx_bf16" if m.group(2).startswith("no") else m.group(2).replace("+", " ")
+    return {"cpu": m.group(1), "flags": flags, "from": "the run's precision note"}
+
+
+def machine_label(m):
+    if not m:
+        return "unknown"
+    return m.get("gpu") or f"{m.get('cpu')} ({m.get('flags')})"
+
+
 def machine():
     """The hardware a session's runs trained on (what a time-capped run reaches depends on it)."""
     import torch
@@ -235,18 +334,24 @@ def duration(seconds):
 
 
 def write_report(study, runs, out, command, sessions):
-    """<out>/<study>.md, .png and .json (the per-run figures the tables come from)."""
+    """<out>/<study>.md, .png and .json (the per-run figures the tables come from, each claim's per-seed values
+    and verdict). The report opens with the verdict table."""
     body, fig = study.report(study, runs)
+    verdicts = [judge(c, runs) for c in study.claims]
     seconds = sum(s["seconds"] for s in sessions)
     commits = list(dict.fromkeys(s["commit"] for s in sessions))
     finished = sum(r.results is not None for r in runs)
     jobs = max(s.get("jobs", 1) for s in sessions)
     machines = list(dict.fromkeys(s["machine"] for s in sessions if s.get("machine")))
+    per_run = list(dict.fromkeys(machine_label(r.results.get("machine")) for r in runs if r.results))
     example = next((r for r in runs), None)
     head = [f"# {study.title}", "",
             f"`{command}` · commit {', '.join(commits)} · total wall time {duration(seconds)}"
             + (f" ({jobs} runs at a time)" if jobs > 1 else "") + f" · {finished} of {len(runs)} runs finished"
             + (f" · on {'; '.join(machines)}" if machines else ""), "",
+            *([f"**The runs ran on {len(per_run)} machines:** {'; '.join(per_run)} (each run's is in the JSON).",
+               ""] if len(per_run) > 1 else []),
+            verdict_table(verdicts),
             f"**Budget per run:** {study.budget}", "",
             f"Each run is one command, e.g. `{example.command}` (plus `{' '.join(COMMON)}`); "
             f"its folder holds results.json and csv/metrics.csv.", ""]
@@ -255,10 +360,22 @@ def write_report(study, runs, out, command, sessions):
     out.mkdir(parents=True, exist_ok=True)
     write_text(out / f"{study.name}.md", "\n".join(head) + "\n" + body.rstrip() + "\n" + "\n".join(tail) + "\n")
     save_figure(fig, out / f"{study.name}.png")
-    data = {"study": study.name, "command": command, "sessions": sessions,
+    data = {"study": study.name, "command": command, "sessions": sessions, "verdict_counts": counts(verdicts),
+            "verdicts": verdicts,
             "runs": [{"key": r.key, "command": r.command, "results": _slim(r.results), "error": r.error}
                      for r in runs]}
-    write_text(out / f"{study.name}.json", json.dumps(data, indent=1, default=str) + "\n")
+    write_text(out / f"{study.name}.json", json.dumps(strict(data), indent=1, default=str, allow_nan=False) + "\n")
+
+
+def strict(obj):
+    """obj with every NaN/inf float as None: the study JSON is strict JSON (null, never NaN or Infinity)."""
+    if isinstance(obj, float):
+        return obj if math.isfinite(obj) else None
+    if isinstance(obj, dict):
+        return {k: strict(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [strict(v) for v in obj]
+    return obj
 
 
 def _slim(results):
@@ -294,7 +411,7 @@ def reproduce(study, out, seeds=3, quick=False, wrap=None, jobs=1, max_runs=None
                                   "commit": commit(), "machine": machine()})
         runs_dir.mkdir(parents=True, exist_ok=True)
         write_text(state_path, json.dumps(state, indent=1))
-    collect(runs)
+    collect(runs, study)
     write_report(study, runs, out, command or f"rnn-reproduce {study.name}", state["sessions"])
     log(f"wrote {out / (study.name + '.md')} and {study.name}.png")
     return runs
