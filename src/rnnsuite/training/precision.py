@@ -15,7 +15,12 @@
 
 A task may state a preference (`task.precision`, e.g. 32-true for one that needs the range); it is taken
 only where the hardware runs it natively, otherwise the hardware's choice stands. An explicit
-`trainer.precision=...` is the user's and is used as given.
+`trainer.precision=...` is the user's and is used as given, except bf16 on a CPU where oneDNN cannot build bf16
+kernels at all (its fused LSTM fails there): that is a `UserError` before anything is written.
+
+oneDNN can be told to act as an older CPU (`ONEDNN_MAX_CPU_ISA=AVX2`, `AVX512_CORE`, `AVX512_CORE_BF16`, ...).
+The CPU's flags are read through that cap (`cpu_flags`), so every choice here is the one a CPU of the capped kind
+would make; tests/unit/test_precision_isa.py runs the choice under each cap the machine can take.
 """
 import json
 import os
@@ -27,6 +32,7 @@ from pathlib import Path
 import torch
 
 from ..atomic import write_text
+from ..inputs import UserError
 
 try:
     import fcntl
@@ -38,16 +44,46 @@ CPU_BF16_FLAGS = ("avx512_bf16", "amx_bf16")  # the names are the same in torch'
 BF16_MIN_SPEEDUP = 1.2  # bf16 costs some accuracy: it must buy a clear gain in speed
 
 
+# oneDNN's ISA caps, oldest first (ONEDNN_MAX_CPU_ISA): each allows the flags of the ones before it
+ISA_LEVELS = ("SSE41", "AVX", "AVX2", "AVX2_VNNI", "AVX2_VNNI_2", "AVX512_CORE", "AVX512_CORE_VNNI",
+              "AVX512_CORE_BF16", "AVX512_CORE_FP16", "AVX512_CORE_AMX", "AVX512_CORE_AMX_FP16")
+
+
+def isa_cap():
+    """The ISA cap oneDNN was given (ONEDNN_MAX_CPU_ISA, or its old name DNNL_MAX_CPU_ISA), or None."""
+    cap = (os.environ.get("ONEDNN_MAX_CPU_ISA") or os.environ.get("DNNL_MAX_CPU_ISA") or "").strip().upper()
+    return cap if cap in ISA_LEVELS else None  # ALL, DEFAULT or unset: no cap
+
+
+def allowed_by_cap(flag, cap):
+    """Whether a CPU flag stays visible under oneDNN's ISA cap (AVX-512 from AVX512_CORE on, AVX512-BF16 from
+    AVX512_CORE_BF16, AMX from AVX512_CORE_AMX, AVX2 from AVX2)."""
+    if cap is None:
+        return True
+    level = ISA_LEVELS.index(cap)
+    for prefix, needs in (("amx", "AVX512_CORE_AMX"), ("avx512_bf16", "AVX512_CORE_BF16"),
+                          ("avx512", "AVX512_CORE"), ("avx_vnni", "AVX2_VNNI"), ("avx2", "AVX2"), ("fma", "AVX2"),
+                          ("avx", "AVX")):
+        if flag.startswith(prefix):
+            return level >= ISA_LEVELS.index(needs)
+    return True
+
+
 def cpu_flags(cpuinfo="/proc/cpuinfo"):
-    """The CPU's feature flags: torch's cpuinfo capabilities (newer torch), else /proc/cpuinfo (Linux)."""
+    """The CPU's feature flags, as oneDNN's ISA cap lets it see them: torch's cpuinfo capabilities (newer
+    torch), else /proc/cpuinfo (Linux)."""
     caps = getattr(torch.cpu, "get_capabilities", None)
+    flags = set()
     if caps is not None:
-        return {k for k, v in caps().items() if v is True}
-    info = Path(cpuinfo)
-    for line in info.read_text().splitlines() if info.exists() else ():
-        if line.startswith("flags"):
-            return set(line.split(":", 1)[1].split())
-    return set()
+        flags = {k for k, v in caps().items() if v is True}
+    else:
+        info = Path(cpuinfo)
+        for line in info.read_text().splitlines() if info.exists() else ():
+            if line.startswith("flags"):
+                flags = set(line.split(":", 1)[1].split())
+                break
+    cap = isa_cap()
+    return {f for f in flags if allowed_by_cap(f, cap)}
 
 
 def cpu_name():
@@ -56,10 +92,20 @@ def cpu_name():
     return name or "this CPU"
 
 
+@lru_cache(maxsize=None)
 def onednn_bf16():
-    """Whether oneDNN can build bf16 kernels on this CPU (true on AVX-512 too, where it emulates them)."""
+    """Whether oneDNN builds bf16 kernels on this CPU (under its ISA cap): true on AVX-512, where it emulates them
+    without AVX512-BF16; false on an AVX2-only CPU, where it cannot build a bf16 LSTM. Torch's own check is asked
+    first, then a tiny bf16 LSTM step is built, since that is the kernel a run would fail on."""
     try:
-        return bool(torch.backends.mkldnn.is_available() and torch.ops.mkldnn._is_mkldnn_bf16_supported())
+        if not (torch.backends.mkldnn.is_available() and torch.ops.mkldnn._is_mkldnn_bf16_supported()):
+            return False
+        with torch.random.fork_rng(devices=[]):
+            lstm = torch.nn.LSTM(4, 8)
+            with torch.autocast("cpu", torch.bfloat16):
+                out, _ = lstm(torch.zeros(2, 1, 4))
+            out.float().sum().backward()
+        return True
     except (AttributeError, RuntimeError):
         return False
 
@@ -190,13 +236,23 @@ def choose_precision(requested="auto", accelerator="auto", preference=None, **ha
     return native[0], f"auto on {kind}: {why}"
 
 
+def check_runnable(precision, accelerator="auto"):
+    """A `UserError` for bf16 asked for on a CPU where oneDNN cannot build bf16 kernels (an AVX2-only CPU: the
+    fused LSTM would fail deep inside torch at the first step)."""
+    if str(precision).startswith("bf16") and device_kind(accelerator) == "cpu" and not onednn_bf16():
+        cap = f" under ONEDNN_MAX_CPU_ISA={isa_cap()}" if isa_cap() else ""
+        raise UserError(f"trainer.precision={precision}: oneDNN cannot build bf16 kernels on {cpu_name()}{cap} "
+                        "(it needs AVX-512); use trainer.precision=auto (float32 here) or trainer.precision=32-true")
+
+
 def resolve_trainer_precision(cfg):
     """Replace trainer.precision=auto in a composed config by the concrete choice; print and return it as
-    {"precision": ..., "why": ...} (what results.json records)."""
+    {"precision": ..., "why": ...} (what results.json records). bf16 where it cannot run is a `UserError`."""
     from omegaconf import open_dict
     task = cfg.get("task") or {}
     precision, why = choose_precision(cfg.trainer.get("precision", "auto"), cfg.trainer.get("accelerator", "auto"),
                                       task.get("precision"))
+    check_runnable(precision, cfg.trainer.get("accelerator", "auto"))
     with open_dict(cfg):
         cfg.trainer.precision = precision
     print(f"precision: {precision} ({why})")
