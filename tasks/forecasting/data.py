@@ -8,6 +8,8 @@ Splits are chronological. The forecast steps of train, val and test windows neve
 first forecast step is at or after the train/val boundary, and so on. A window's lookback may reach back
 into the previous split; that is history a forecaster really has. Scalers are fitted on train rows only.
 """
+import warnings
+
 import numpy as np
 import pandas as pd
 import torch
@@ -16,6 +18,8 @@ from rnnsuite.data import DataError
 from rnnsuite.data.module import TaskDataModule
 from rnnsuite.inputs import note
 from rnnsuite.metrics import mae, mape, rmse, seasonal_naive_scale
+
+from .frequency import calendar_features, calendar_parts, frequency_defaults, infer_offset, offset_of, step_words
 
 # ---------------------------------------------------------------------------------------- reading frames
 
@@ -51,8 +55,7 @@ def validate_frame(df, time_col, columns, freq=None, fill_na=None, name="data", 
     bad = np.flatnonzero(times.isna().to_numpy())
     if len(bad):
         raise DataError(f"{_where(name, bad[0])}: {time_col}={df[time_col].iloc[bad[0]]!r} is not a timestamp")
-    t = times.to_numpy()
-    dt = np.diff(t)
+    dt = np.diff(times.to_numpy())
     dup = np.flatnonzero(dt == np.timedelta64(0))
     if len(dup):
         raise DataError(f"{_where(name, dup[0] + 1)}: duplicate timestamp {times.iloc[dup[0] + 1]} "
@@ -61,25 +64,32 @@ def validate_frame(df, time_col, columns, freq=None, fill_na=None, name="data", 
     if len(back):
         raise DataError(f"{_where(name, back[0] + 1)}: timestamp {times.iloc[back[0] + 1]} comes before the "
                         f"previous row's {times.iloc[back[0]]}; sort the file by {time_col}")
-    step = pd.Timedelta(freq) if freq else (pd.Series(dt).mode().iloc[0] if len(dt) else pd.Timedelta(0))
-    if len(dt) == 0 and not freq:
-        raise DataError(f"{name} has a single row: cannot infer the frequency; set data.freq")
-    every = pd.tseries.frequencies.to_offset(step).freqstr
-    gaps = np.flatnonzero(dt != step.to_timedelta64())
-    off_grid = np.flatnonzero((dt % step.to_timedelta64()) != np.timedelta64(0))
+    offset = offset_of(freq) if freq else infer_offset(times, name)
+    every = step_words(offset)
+    idx = pd.DatetimeIndex(times)
+    grid = pd.date_range(idx[0], idx[-1], freq=offset)  # offsets, not Timedeltas: months and weeks vary in length
+    if len(grid) == 0 or grid[0] != idx[0]:
+        raise DataError(f"{_where(name, 0)}: {time_col}={idx[0]} is not on the grid of one row every {every}; "
+                        "set data.freq to the file's step (or leave it out to infer it)")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", pd.errors.PerformanceWarning)  # offsets that are not fixed add row by row
+        expected = idx[:-1] + offset
+    gaps = np.flatnonzero(idx[1:] != expected)  # row g + 1 is not the step after row g
+    off_grid = np.flatnonzero(~idx.isin(grid))
     if len(gaps) and (not fill_gaps or len(off_grid)):
-        g = off_grid[0] if fill_gaps else gaps[0]
-        hint = (f"it is off the {every} grid" if fill_gaps else
+        g = (off_grid[0] - 1) if fill_gaps else gaps[0]
+        if idx[g + 1] < expected[g]:  # closer together than the step: the step is wrong, not the file
+            raise DataError(f"{_where(name, g + 1)}: {idx[g]} -> {idx[g + 1]} is a shorter step than one row every "
+                            f"{every}; set data.freq to the file's step (or leave it out to infer it)")
+        hint = ("it is off that grid, so data.fill_gaps cannot fill it" if fill_gaps else
                 "set data.fill_gaps=interpolate or ffill to add the missing steps, or add the rows yourself")
-        raise DataError(f"{_where(name, g + 1)}: gap in the time index, {times.iloc[g]} -> {times.iloc[g + 1]} "
+        raise DataError(f"{_where(name, g + 1)}: gap in the time index, {idx[g]} -> {idx[g + 1]} "
                         f"(expected one row every {every}); {hint}")
     missing_rows = None
     if len(gaps):  # fill_gaps: the full grid, the added steps empty (filled below like missing values)
-        full = pd.date_range(times.iloc[0], times.iloc[-1], freq=step)
-        present = pd.Index(times)
-        missing_rows = ~full.isin(present)
-        df = df.set_index(present).reindex(full).reset_index(drop=True)
-        times = pd.Series(full)
+        missing_rows = ~grid.isin(idx)
+        df = df.set_index(idx).reindex(grid).reset_index(drop=True)
+        times = pd.Series(grid)
     out = pd.DataFrame(index=pd.DatetimeIndex(times, name="time"))
     filled = {}
     if missing_rows is not None:
@@ -113,7 +123,7 @@ def validate_frame(df, time_col, columns, freq=None, fill_na=None, name="data", 
                 vals = np.where(own, fill(holes, fill_na), vals)
                 filled[c] = int(own.sum())
         out[c] = vals
-    return out, str(pd.tseries.frequencies.to_offset(step).freqstr), filled
+    return out, offset.freqstr, filled
 
 
 def report_filled(name, filled, fill_na, fill_gaps):
@@ -132,18 +142,6 @@ def fill(values, how):
     return s.bfill().to_numpy()
 
 
-def calendar_features(index, freq):
-    """Time of day and day of week as sine/cosine pairs: always known for any future step."""
-    idx = pd.DatetimeIndex(index)
-    feats = []
-    if pd.Timedelta(freq) < pd.Timedelta("1D"):
-        day = (idx.hour * 3600 + idx.minute * 60 + idx.second).to_numpy() / 86400.0
-        feats += [np.sin(2 * np.pi * day), np.cos(2 * np.pi * day)]
-    week = idx.dayofweek.to_numpy() / 7.0
-    feats += [np.sin(2 * np.pi * week), np.cos(2 * np.pi * week)]
-    return np.stack(feats, 1).astype(np.float32)
-
-
 def synthetic_series(n_days=60, per_day=48, seed=0, start="2024-01-01"):
     """A demand-like series with known structure: a daily and a weekly cycle, a U-shaped temperature effect,
     lower load on non-work days, a little noise. The same schema as elecdemand (time, Demand, Temperature,
@@ -158,6 +156,21 @@ def synthetic_series(n_days=60, per_day=48, seed=0, start="2024-01-01"):
         + rng.normal(0, 0.5, n)
     demand = (4.0 + 0.8 * np.sin(2 * np.pi * (day - 0.3)) + 0.4 * workday + 0.01 * (temp - 18) ** 2
               + rng.normal(0, 0.05, n))
+    return pd.DataFrame({"time": time, "Demand": demand, "Temperature": temp, "WorkDay": workday})
+
+
+def generated_series(freq, periods, seed=0, start="2000-01-01"):
+    """`periods` rows at any step with elecdemand's schema (time, Demand, Temperature, WorkDay) and the cycles of
+    that step: a daily one below a day, work days below a week, a yearly one from a day up; for tests and quick
+    runs at every frequency."""
+    rng = np.random.default_rng(seed)
+    time = pd.date_range(start, periods=periods, freq=offset_of(freq))
+    day = ((time.hour * 60 + time.minute) / 1440.0).to_numpy()
+    year = ((time.dayofyear - 1) / 365.25).to_numpy()
+    workday = (time.dayofweek < 5).astype(int)
+    temp = 15 + 8 * np.sin(2 * np.pi * (year - 0.3)) + 4 * np.sin(2 * np.pi * (day - 0.35)) + rng.normal(0, 0.5, periods)
+    demand = (10.0 + 1.5 * np.sin(2 * np.pi * (day - 0.3)) + 0.8 * workday + 0.02 * (temp - 18) ** 2
+              + rng.normal(0, 0.1, periods))
     return pd.DataFrame({"time": time, "Demand": demand, "Temperature": temp, "WorkDay": workday})
 
 
@@ -238,35 +251,77 @@ class ForecastDataModule(TaskDataModule):
     eval_batch_size = 256
 
     def __init__(self, source="elecdemand", path=None, time_col="time", target="Demand", covariates=(),
-                 known=(), freq=None, fill_na=None, fill_gaps=None, calendar=True, target_lags=(), lookback=336,
-                 horizon=48, train_stride=4, eval_stride=None, val_frac=0.15, test_frac=0.15, season=48, seasons=None,
-                 fixture_size=60, batch_size=64, num_workers=0, rows=None, min_train_windows=None):
+                 known=(), freq=None, fill_na=None, fill_gaps=None, calendar=True, target_lags=(), lookback=None,
+                 horizon=None, train_stride=None, eval_stride=None, val_frac=0.15, test_frac=0.15, season=None,
+                 seasons=None, fixture_size=60, fixture_freq=None, batch_size=64, num_workers=0, rows=None,
+                 min_train_windows=None):
         super().__init__(source, batch_size, num_workers, fixture_size=fixture_size)
         if rows is not None and (len(rows) != 2 or not all(r is None or isinstance(r, int) for r in rows)):
             raise DataError(f"data.rows={list(rows)!r}: give [start, stop), Python slice bounds, e.g. [0,4032] for "
                             "the first 4,032 rows or [-4032,null] for the last")
         self.rows = None if rows is None else slice(*rows)
         self.path, self.time_col, self.freq, self.fill_na, self.fill_gaps = path, time_col, freq, fill_na, fill_gaps
+        self.fixture_freq = fixture_freq
         self.targets = [target] if isinstance(target, str) else list(target or [])
         self.covariates, self.known = list(covariates or []), list(known or [])
         unknown = [c for c in self.known if c not in self.covariates]
         if unknown:
             raise DataError(f"data.known lists {unknown}, which are not in data.covariates {self.covariates}")
-        self.calendar, self.L, self.H = calendar, int(lookback), int(horizon)
+        self.calendar = calendar
         self.target_lags = [int(m) for m in target_lags or []]
+        # what the config leaves open (null) follows the series' step once it is known (`follow_the_step`)
+        self.given = {"lookback": lookback, "horizon": horizon, "train_stride": train_stride,
+                      "eval_stride": eval_stride, "season": season,
+                      "seasons": None if seasons is None else {k: int(v) for k, v in dict(seasons).items()}}
+        self.min_train_windows = min_train_windows
+        self.val_frac, self.test_frac = val_frac, test_frac
+        self.frame = None
+        self.stride_said = None
+
+    def follow_the_step(self, freq, name):
+        """Lookback, horizon, strides and seasons: the config's where it sets them, else the step's defaults
+        (`frequency_defaults`); a checkpoint's data state fixes them all. Prints what it chose."""
+        st, given = self._state, self.given
+        if st is not None:  # eval / predict: the model's own windows and seasons
+            chosen = {"lookback": st["lookback"], "horizon": st["horizon"], "season": st["season"],
+                      "seasons": st.get("seasons", {"day": st["season"]})}
+            chosen = {**chosen, "train_stride": given["train_stride"] or max(1, chosen["horizon"] // 12),
+                      "eval_stride": given["eval_stride"] or chosen["horizon"]}
+        else:
+            auto = frequency_defaults(freq)
+            chosen = {k: given[k] if given[k] is not None else auto.get(k) for k in given}
+            if given["horizon"] is not None and given["train_stride"] is None:
+                chosen["train_stride"] = max(1, chosen["horizon"] // 12)
+            chosen["eval_stride"] = given["eval_stride"] or chosen["horizon"]
+            chosen["season"] = given["season"] or next(iter(chosen["seasons"].values()), 1)
+            self.report_choice(freq, name, chosen, [k for k in given if given[k] is None])
+        self.L, self.H = int(chosen["lookback"]), int(chosen["horizon"])
+        self.train_stride, self.eval_stride = int(chosen["train_stride"]), int(chosen["eval_stride"])
+        self.season, self.seasons = int(chosen["season"]), dict(chosen["seasons"])
         if any(m < self.H for m in self.target_lags):
             raise DataError(f"data.target_lags {self.target_lags} must all be >= the horizon {self.H}: a shorter "
                             "lag is not yet observed when the forecast is made")
         self.min_history = self.L + max(self.target_lags, default=0)  # rows a window (or a prediction) reads
-        self.train_stride, self.eval_stride = int(train_stride), int(eval_stride or horizon)
-        self.min_train_windows = min_train_windows
-        self.val_frac, self.test_frac, self.season = val_frac, test_frac, int(season)
-        self.seasons = dict(seasons or {"day": season})
-        self.frame = None
-        self.stride_said = None
+
+    def report_choice(self, freq, name, chosen, followed):
+        """One line on stdout: the step, and what was chosen from it; a key the config set is marked as yours."""
+        if not followed:
+            return
+        how = "data.freq" if self.freq else "inferred"
+        seasons = ", ".join(f"{k}={v}" for k, v in chosen["seasons"].items()) or "none"
+        said = {"seasons": f"seasons {seasons}", "lookback": f"lookback {chosen['lookback']}",
+                "horizon": f"horizon {chosen['horizon']}",
+                "train_stride": f"a training window every {chosen['train_stride']} step(s)",
+                "eval_stride": f"a val/test forecast every {chosen['eval_stride']} step(s)",
+                "season": f"MASE against the seasonal naive of {chosen['season']} step(s)"}
+        parts = [said[k] + ("" if k in followed else " (yours)") for k in said]
+        print(f"{name}: one row every {step_words(freq)} ({how}); following that step: " + ", ".join(parts)
+              + ". Set data.lookback, data.horizon, data.seasons, ... to choose otherwise.", flush=True)
 
     # ------------------------------------------------------------------ reading: (raw frame, name in messages)
     def read_fixture(self):
+        if self.fixture_freq:  # fixture_size rows at that step
+            return generated_series(self.fixture_freq, self.fixture_size), "fixture"
         return synthetic_series(self.fixture_size), "fixture"  # fixture_size: days
 
     def read_csv(self):
@@ -285,9 +340,14 @@ class ForecastDataModule(TaskDataModule):
 
     def build(self, raw):
         raw, name = raw
+        freq = self._state["freq"] if self._state is not None else self.freq  # a model reads its own step
         self.frame, freq, self.filled = validate_frame(raw, self.time_col, self.targets + self.covariates,
-                                                       self.freq, self.fill_na, name, fill_gaps=self.fill_gaps)
+                                                       freq, self.fill_na, name, fill_gaps=self.fill_gaps)
         report_filled(name, self.filled, self.fill_na, self.fill_gaps)
+        if self.calendar and not calendar_parts(freq):
+            raise DataError(f"{name}: at one row every {step_words(freq)} no calendar feature changes from row to "
+                            "row (time of day, day of week, time of year); set data.calendar=false")
+        self.follow_the_step(freq, name)
         if self.rows is not None:  # a part of the series, e.g. a short-series check
             self.frame = self.frame.iloc[self.rows]
         T = len(self.frame)
@@ -296,9 +356,8 @@ class ForecastDataModule(TaskDataModule):
         need = self.min_history + self.H
         if self.b1 < need + self.train_stride or T - self.b2 < self.H or self.b2 - self.b1 < self.H:
             raise DataError(f"{name} has {T} rows: too short for lookback {self.L} (+ target lags) + horizon {self.H} "
-                            f"with "
-                            f"val_frac={self.val_frac}, test_frac={self.test_frac}; the train split alone needs "
-                            f"more than {need} rows")
+                            f"with val_frac={self.val_frac}, test_frac={self.test_frac}; the train split alone needs "
+                            f"more than {need} rows (set a shorter data.lookback and data.horizon)")
         if self._state is None:
             train = self.frame.iloc[: self.b1]
             scaler = {c: [float(train[c].mean()), float(train[c].std()) or 1.0] for c in self.targets + self.covariates}
@@ -306,7 +365,7 @@ class ForecastDataModule(TaskDataModule):
                            "past": [c for c in self.covariates if c not in self.known], "known": self.known,
                            "calendar": bool(self.calendar), "target_lags": self.target_lags,
                            "min_history": self.min_history, "scaler": scaler, "lookback": self.L,
-                           "horizon": self.H, "season": self.season,
+                           "horizon": self.H, "season": self.season, "seasons": self.seasons,
                            "mase_scale": [seasonal_naive_scale(train[c].to_numpy(), self.season)
                                           for c in self.targets]}
         st = self._state
@@ -349,8 +408,8 @@ class ForecastDataModule(TaskDataModule):
         y, H = self.raw_y, self.H
         out = {"naive": np.stack([np.repeat(y[o - 1: o], H, 0) for o in origins])}
         for name, m in self.seasons.items():
-            if m > self.L:
-                continue  # only what the model can also see
+            if m > origins.min():
+                continue  # a season longer than the history before the first test forecast
             back = np.arange(H) - seasonal_lags(H, m)
             out[f"seasonal_naive_{name}"] = np.stack([y[o + back] for o in origins])
         out["linear_lags"] = self.linear_forecast()

@@ -422,9 +422,12 @@ class Forecaster(TaskModule):
         st = self.data_state
         baselines = datamodule.baseline_forecasts()
         base_steps = {k: forecast_metrics(res["actual"], v, st["mase_scale"])[1]["mape"] for k, v in baselines.items()}
+        naive = next((k for k in baselines if k.startswith("seasonal_naive_")), None)  # the shortest season
         images = {
             "forecast": forecast_plot(datamodule, res["pred"], self.quantiles, run_dir / "forecast.png",
-                                      baseline=baselines.get("seasonal_naive_day")),
+                                      baseline=baselines.get(naive),
+                                      baseline_label=naive and naive.replace("_", " ").replace("naive ", "naive (")
+                                      + ")"),
             "per_horizon": horizon_plot(res["per_horizon"]["mape"], base_steps, run_dir / "per_horizon_mape.png"),
         }
         blend = ({"with": self.partners[int(self.blend_with)], "w": float(self.blend_w)} if self.hparams.blend

@@ -4,14 +4,15 @@ import numpy as np
 from rnnsuite.plots import figure, save_figure
 
 
-def draw_forecast(ax, hist_t, hist_y, fut_t, pred, quantiles, actual=None, baseline=None, label="forecast"):
+def draw_forecast(ax, hist_t, hist_y, fut_t, pred, quantiles, actual=None, baseline=None, label="forecast",
+                  baseline_label="seasonal naive"):
     """pred [H, Q] (one target); quantiles: sorted list or None."""
     mid = quantiles.index(0.5) if quantiles else 0
     ax.plot(hist_t, hist_y, color="0.45", lw=1, label="history")
     if actual is not None:
         ax.plot(fut_t, actual, color="black", lw=1.3, label="actual")
     if baseline is not None:
-        ax.plot(fut_t, baseline, color="tab:orange", lw=1, ls="--", label="seasonal naive (day)")
+        ax.plot(fut_t, baseline, color="tab:orange", lw=1, ls="--", label=baseline_label)
     if quantiles and len(quantiles) > 1:
         ax.fill_between(fut_t, pred[:, 0], pred[:, -1], color="tab:blue", alpha=0.25,
                         label=f"p{round(100 * quantiles[0])}-p{round(100 * quantiles[-1])}")
@@ -19,7 +20,7 @@ def draw_forecast(ax, hist_t, hist_y, fut_t, pred, quantiles, actual=None, basel
     ax.grid(alpha=0.3)
 
 
-def forecast_plot(dm, pred, quantiles, out_png, baseline=None, n=3):
+def forecast_plot(dm, pred, quantiles, out_png, baseline=None, n=3, baseline_label="seasonal naive"):
     """n test windows spread over the test period: the last day of history, the actuals, the forecast."""
     L, H = dm.L, dm.H
     origins = dm.starts["test"] + L
@@ -30,7 +31,8 @@ def forecast_plot(dm, pred, quantiles, out_png, baseline=None, n=3):
     for ax, i in zip(axes[:, 0], picks):
         o = origins[i]
         draw_forecast(ax, idx[o - show:o], dm.raw_y[o - show:o, 0], idx[o:o + H], pred[i, :, 0], quantiles,
-                      actual=dm.raw_y[o:o + H, 0], baseline=None if baseline is None else baseline[i, :, 0])
+                      actual=dm.raw_y[o:o + H, 0], baseline=None if baseline is None else baseline[i, :, 0],
+                      baseline_label=baseline_label)
         ax.set_title(f"{name}: forecast from {idx[o]}", fontsize=10)
     axes[0, 0].legend(fontsize=8, ncol=5, loc="upper left")
     return save_figure(fig, out_png)
