@@ -4,7 +4,7 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-stamp
 export WANDB_SILENT := true
 
-.PHONY: setup run test test-all lint bench reproduce clean
+.PHONY: setup run test test-all lint bench reproduce docs docs-check clean
 
 $(STAMP): pyproject.toml examples/parity_task/pyproject.toml
 	@test -x $(PY) || python3 -m venv $(VENV)
@@ -38,6 +38,17 @@ bench: setup
 # A paper-style study: make reproduce STUDY=vanishing (rnn-reproduce --list shows them); writes results/STUDY.md
 reproduce: setup
 	$(VENV)/bin/rnn-reproduce $(STUDY)
+
+# The docs: regenerate every generated page (docs/, the README draft) from results/*.json, results/bench/ and
+# results/ledger/, then build the site with no warning allowed (build/site/).
+docs: setup
+	$(PY) -m rnnsuite.docsgen
+	$(PY) -m mkdocs build --strict --quiet
+
+# What CI checks: every generated page is current, and the site builds with no warning.
+docs-check: setup
+	$(PY) -m rnnsuite.docsgen --check
+	$(PY) -m mkdocs build --strict --quiet --site-dir build/site-check
 
 clean:
 	rm -rf outputs multirun .pytest_cache
