@@ -27,7 +27,7 @@ def forecasts(ckpt):
     from hydra.utils import instantiate
     from omegaconf import OmegaConf
 
-    from rnnsuite.cli.common import load_checkpoint
+    from rnnsuite.checkpoints import load_checkpoint
     model = load_checkpoint(ckpt, "forecasting")
     dm = instantiate(OmegaConf.create(model.data_config), _convert_="all")
     dm.load_state(model.data_state)

@@ -22,8 +22,8 @@ from pathlib import Path
 import torch
 import torch.nn.functional as F
 
-from rnnsuite.cli.common import compose, setup_env
-from rnnsuite.cli.train import build
+from rnnsuite.config import compose
+from rnnsuite.run import build, setup_env
 
 
 def charlm_eval(model, dm, split):

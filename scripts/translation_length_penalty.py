@@ -23,7 +23,7 @@ def main():
     from hydra.utils import instantiate
     from omegaconf import OmegaConf
 
-    from rnnsuite.cli.common import load_checkpoint
+    from rnnsuite.checkpoints import load_checkpoint
     from rnnsuite.metrics import bleu_chrf
     from rnnsuite.tasks.translation.model import BUCKETS
     model = load_checkpoint(args.ckpt, "translation")

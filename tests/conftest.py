@@ -48,7 +48,7 @@ FAST = ["logger=csv", "callbacks=quiet", "trainer.enable_progress_bar=false", "t
 
 def compose(config_name="train", overrides=(), output_dir=None):
     """A composed config, as the CLI would see it, with the run folder set to output_dir."""
-    from rnnsuite.cli.common import compose as compose_config
+    from rnnsuite.config import compose as compose_config
     return compose_config(config_name, list(overrides) + ([f"paths.output_dir={output_dir}"] if output_dir else []))
 
 
@@ -61,19 +61,24 @@ def run_cli(tool, *args, cwd=None, env=None, timeout=600):
 
 @pytest.fixture
 def predict_here(capsys, monkeypatch):
-    """predict_here(*overrides) -> (exit code, stdout, stderr) of `rnn-predict` run in this process: the function
-    its console script runs, without a new interpreter's start-up. Errors exit with code 2 and one line."""
-    from rnnsuite.cli.predict import predict
-    # the CLI points RNNSUITE_DATA_DIR at the configured folder; restore it afterwards
+    """predict_here(*overrides) -> (exit code, stdout, stderr) of `rnn-predict` run in this process: its work
+    (rnnsuite.run.predict), without a new interpreter's start-up; a user's mistake is code 2 and its one line,
+    `error: ...`, as the console script prints it."""
+    from rnnsuite.api import user_errors
+    from rnnsuite.inputs import UserError
+    from rnnsuite.run import predict
+    # rnn-predict points RNNSUITE_DATA_DIR at the configured folder; restore it afterwards
     monkeypatch.setenv("RNNSUITE_DATA_DIR", os.environ.get("RNNSUITE_DATA_DIR", str(ROOT / "data")))
 
     def call(*overrides):
         capsys.readouterr()
         try:
-            predict(compose("predict", list(overrides)))
+            with user_errors():
+                predict(compose("predict", list(overrides)))
             code = 0
-        except SystemExit as e:
-            code = e.code
+        except UserError as e:
+            print(f"error: {e}", file=sys.stderr)
+            code = 2
         out = capsys.readouterr()
         return code, out.out, out.err
     return call

@@ -75,7 +75,7 @@ def test_eval_uses_the_runs_data_config_and_the_configured_trainer(fixture_run, 
                                                                    monkeypatch):
     """rnn-eval with no data options tests on the split the run was trained with (the composed default, Rotten
     Tomatoes, is not even fetched here); `data.KEY=` changes that key only; `trainer.precision` is honoured."""
-    from rnnsuite.cli.evaluate import evaluate
+    from rnnsuite.run import evaluate
     monkeypatch.setenv("RNNSUITE_DATA_DIR", str(fixture_data_dir))
     run = fixture_run("sentiment")
     trained = json.loads((run / "results.json").read_text())

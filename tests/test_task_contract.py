@@ -49,7 +49,7 @@ def assert_same(a, b, where):
 
 @pytest.mark.parametrize("task", EACH_TASK)
 def test_builds_from_config(task, tmp_path, fixture_data_dir, monkeypatch):
-    from rnnsuite.cli.train import build
+    from rnnsuite.run import build
     from rnnsuite.data.module import TaskDataModule
     from rnnsuite.training import TaskModule
     monkeypatch.setenv("RNNSUITE_DATA_DIR", str(fixture_data_dir))
@@ -98,8 +98,8 @@ def test_metrics_are_the_documented_ones(task, fixture_run):
 @pytest.mark.parametrize("task", EACH_TASK)
 def test_checkpoint_evaluates_to_the_same_metrics_and_baselines(task, fixture_run, fixture_data_dir, tmp_path,
                                                                 monkeypatch):
-    """`rnn-eval` (the function its console script runs, in this process) on the best checkpoint."""
-    from rnnsuite.cli.evaluate import evaluate
+    """`rnn-eval`'s work (rnnsuite.run.evaluate, in this process) on the best checkpoint."""
+    from rnnsuite.run import evaluate
     run = fixture_run(task)
     monkeypatch.setenv("RNNSUITE_DATA_DIR", str(fixture_data_dir))
     # no data options: rnn-eval rebuilds the test split from the data config the checkpoint carries
@@ -117,8 +117,8 @@ def test_checkpoint_evaluates_to_the_same_metrics_and_baselines(task, fixture_ru
 @pytest.mark.parametrize("task", EACH_TASK)
 def test_predicts_from_a_file_and_from_text_or_arguments(task, fixture_run, fixture_data_dir, tmp_path, capsys,
                                                          monkeypatch):
-    """`rnn-predict` (the function its console script runs, in this process) on the best checkpoint."""
-    from rnnsuite.cli.predict import predict
+    """`rnn-predict`'s work (rnnsuite.run.predict, in this process) on the best checkpoint."""
+    from rnnsuite.run import predict
     monkeypatch.setenv("RNNSUITE_DATA_DIR", str(fixture_data_dir))  # the CLI sets it from the config
     spec = TASKS[task]
     assert spec.predict is not None and spec.predict_file is not None, "every task predicts from a file"

@@ -64,6 +64,24 @@ def read_texts(text=None, file=None):
             raise UserError(f"{file} has no non-empty lines")
     else:
         raise UserError('give text="..." or file=PATH (one input per line)')
+    return _within_limit(items)
+
+
+def check_texts(texts):
+    """Texts given in Python (a list of strings), checked like `read_texts`' input: none empty, none longer
+    than `MAX_LINE` characters."""
+    if isinstance(texts, str) or not all(isinstance(t, str) for t in texts):
+        raise UserError("give the texts as a list of strings")
+    items = [(f"input {i}", t) for i, t in enumerate(texts, 1)]
+    if not items:
+        raise UserError("no texts given: give a list of at least one text")
+    for where, t in items:
+        if not t.strip():
+            raise UserError(f"{where} is empty text: give at least one word")
+    return _within_limit(items)
+
+
+def _within_limit(items):
     for where, t in items:
         if len(t) > MAX_LINE:
             raise UserError(f"{where} is {len(t):,} characters long; the limit is {MAX_LINE:,} per input")

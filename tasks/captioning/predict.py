@@ -2,11 +2,13 @@
 
 Any size and colour mode is accepted: each image is converted to the model's channels and resized to its
 input size, with a note saying so. Unreadable, empty, corrupt and non-image files get a one-line error.
+`caption` is the Python API's answer (`rnnsuite.load(ckpt).caption(images)`).
 """
 from pathlib import Path
 
 import torch
 
+from rnnsuite import inputs
 from rnnsuite.inputs import UserError, positive_int
 from rnnsuite.data import DataError
 from .data import read_image
@@ -29,9 +31,30 @@ def image_paths(arg):
 
 
 def predict(model, cfg):
+    paths = image_paths(cfg.image)
+    captions, notes = caption_files(model, paths, cfg.beam_size)
+    for p, cap, note in zip(paths, captions, notes):
+        print(f"{p.name}\t{cap}" + (f"\t[note: {note}]" if note else ""))
+    return list(zip([str(p) for p in paths], captions))
+
+
+def caption(model, images, beam_size=None):
+    """One caption per image file (`images`: a file, a folder of images, or a list of files); what
+    `caption_files` notes about an image goes to stderr."""
+    paths = image_paths(images) if isinstance(images, (str, Path)) else [p for i in images for p in image_paths(i)]
+    if not paths:
+        raise UserError("no images given: give an image file, a folder of images or a list of files")
+    captions, notes = caption_files(model, paths, beam_size)
+    for p, said in zip(paths, notes):
+        if said:
+            inputs.note(f"{p.name}: {said}")
+    return captions
+
+
+def caption_files(model, paths, beam_size=None):
+    """(captions, notes) for image files: each converted to the model's channels and size (a note says so)."""
     st = model.data_state
     channels, size = st["channels"], st["image_size"]
-    paths = image_paths(cfg.image)
     arrays, notes = [], []
     for p in paths:
         try:
@@ -43,13 +66,11 @@ def predict(model, cfg):
                                                  "dark background (invert the image if captions look wrong)"]))
         arrays.append(torch.from_numpy(arr))
         notes.append(note)
-    beam = positive_int(1 if cfg.beam_size is None else cfg.beam_size, "beam_size")
+    beam = positive_int(1 if beam_size is None else beam_size, "beam_size")
     captions = []
     for i in range(0, len(arrays), 64):
         captions += model.generate(torch.stack(arrays[i:i + 64]), beam_size=beam)
-    for p, cap, note in zip(paths, captions, notes):
-        print(f"{p.name}\t{cap}" + (f"\t[note: {note}]" if note else ""))
-    return list(zip([str(p) for p in paths], captions))
+    return captions, notes
 
 
 def example_image(path):

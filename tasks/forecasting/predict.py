@@ -3,7 +3,8 @@ L rows, written as a CSV (median and quantiles per target) and a PNG.
 
 recent.csv has the training data's columns. Known-in-future covariates (other than the calendar, which the
 task derives) must be given for the H steps to forecast: add H rows after the last observed target with the
-target left empty and the known covariates filled in.
+target left empty and the known covariates filled in. `forecast` takes the same rows as a DataFrame (the Python
+API, `rnnsuite.load(ckpt).forecast(df)`).
 """
 
 import numpy as np
@@ -24,10 +25,15 @@ def read_recent(path, st, fill_na=None, fill_gaps=None):
         raw = pd.read_csv(path, dtype=str, keep_default_na=False)
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as e:
         raise UserError(f"cannot read {path} as CSV: {str(e).splitlines()[0]}") from None
+    return recent_frame(raw, st, fill_na, fill_gaps, path.name)
+
+
+def recent_frame(raw, st, fill_na=None, fill_gaps=None, name="the DataFrame"):
+    """`read_recent` for a frame already read (a CSV's text, or a DataFrame given in Python)."""
     targets, past, known = st["targets"], st["past"], st["known"]
     frame, _, filled = validate_frame(raw, st["time_col"], targets + past + known, st["freq"], fill_na,
-                                      path.name, allow_trailing_na=targets + past, fill_gaps=fill_gaps)
-    report_filled(path.name, filled, fill_na, fill_gaps)
+                                      name, allow_trailing_na=targets + past, fill_gaps=fill_gaps)
+    report_filled(name, filled, fill_na, fill_gaps)
     observed = np.flatnonzero(~np.isnan(frame[targets].to_numpy()).any(1))
     n_hist = int(observed[-1]) + 1 if len(observed) else 0
     return frame, n_hist
@@ -82,6 +88,16 @@ def predict(model, cfg):
     print(out.to_string(index=False, float_format=lambda v: f"{v:.4f}", max_rows=12))
     print(f"forecast of the next {len(out)} steps: {path}\nplot: {png}")
     return out
+
+
+def forecast(model, df, fill_na=None, fill_gaps=None):
+    """The Python API's answer (`rnnsuite.load(ckpt).forecast(df)`): the table rnn-predict writes for csv=, from
+    a DataFrame with the training columns (the same checks; `fill_na` / `fill_gaps` as data.fill_na / fill_gaps)."""
+    try:
+        frame, n_hist = recent_frame(df, model.data_state, fill_na, fill_gaps)
+    except DataError as e:
+        raise UserError(str(e)) from None
+    return forecast_frame(model, frame, n_hist)[0]
 
 
 def plot_prediction(history, out, pred, quantiles, st, png):

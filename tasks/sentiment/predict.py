@@ -1,4 +1,5 @@
-"""`rnn-predict task=sentiment ckpt=... text="..."` (or file=lines.txt): label and probability per line."""
+"""`rnn-predict task=sentiment ckpt=... text="..."` (or file=lines.txt): label and probability per line.
+`predict_texts` is the Python API's answer (`rnnsuite.load(ckpt).predict(texts)`)."""
 from rnnsuite.inputs import read_texts, refuse_unreadable
 
 
@@ -10,3 +11,9 @@ def predict(model, cfg):
         note = f"  [{unk} unknown word{'s' * (unk != 1)}]" if unk else ""
         print(f"{label}\t{p:.3f}\t{text}{note}")
     return results
+
+
+def predict_texts(model, texts):
+    """(label, probability of that label) per text."""
+    refuse_unreadable(texts, model.tokenizer)
+    return [(label, p) for label, p, _ in model.classify(texts)]

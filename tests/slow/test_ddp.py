@@ -14,7 +14,7 @@ EACH_TASK = [pytest.param(name, marks=pytest.mark.xdist_group(name)) for name in
 @pytest.mark.slow
 @pytest.mark.parametrize("task", EACH_TASK)
 def test_two_processes_report_what_one_process_reports(task, tmp_path, fixture_data_dir, monkeypatch):
-    from rnnsuite.cli.evaluate import evaluate
+    from rnnsuite.run import evaluate
     run = tmp_path / "ddp"
     proc = train_on_fixture(task, run, "trainer=ddp", "trainer.devices=2", "trainer.accelerator=cpu",
                             data_dir=fixture_data_dir)

@@ -77,7 +77,7 @@ def test_non_monotonic_timestamps(tmp_path):
 
 def test_gap_in_time_index(tmp_path):
     path = edited(tmp_path, lambda d: d.drop(index=[100, 101]))
-    with pytest.raises(DataError, match="line 102: gap in the time index.*every 30min.*data.fill_gaps"):
+    with pytest.raises(DataError, match="line 102: gap in the time index.*every 30 minutes.*data.fill_gaps"):
         csv_dm(path).setup()
 
 
@@ -101,7 +101,7 @@ def test_fill_gaps_adds_the_missing_steps_and_says_how_many(tmp_path, capsys):
     def off_grid(d):
         d.loc[100, "time"] = str(pd.Timestamp(d.loc[100, "time"]) + pd.Timedelta("10min"))
         return d.drop(index=[101])
-    with pytest.raises(DataError, match="line 102: gap in the time index.*off the 30min grid"):
+    with pytest.raises(DataError, match="line 102: gap in the time index.*every 30 minutes.*off that grid"):
         csv_dm(edited(tmp_path, off_grid), fill_gaps="interpolate").setup()
 
 
@@ -233,7 +233,7 @@ def test_point_forecast_and_bad_quantiles():
 
 
 def test_experiment_configs_compose(tmp_path):
-    from rnnsuite.cli.common import conf_options
+    from rnnsuite.config import conf_options
     names = [n for n in conf_options("experiment") if n.startswith("forecasting_")]
     assert names
     for name in names:

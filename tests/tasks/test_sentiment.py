@@ -39,13 +39,15 @@ def _error(proc):
 
 
 def _predict_error(capsys, *overrides):
-    """rnn-predict in-process (the same function the console script runs): exit code 2, one line on stderr."""
-    from rnnsuite.cli.predict import predict
-    with pytest.raises(SystemExit) as exc:
+    """rnn-predict's work in-process (rnnsuite.run.predict): a user error, of one line."""
+    from rnnsuite import UserError
+    from rnnsuite.api import user_errors
+    from rnnsuite.run import predict
+    with pytest.raises(UserError) as exc, user_errors():
         predict(compose("predict", ["task=sentiment", *overrides]))
-    assert exc.value.code == 2
-    err = capsys.readouterr().err.strip()
-    assert len(err.splitlines()) == 1 and err.startswith("error: ")
+    assert not capsys.readouterr().err.strip()
+    err = str(exc.value)
+    assert len(err.splitlines()) == 1
     return err
 
 
@@ -78,11 +80,8 @@ def test_unknown_config_key_and_dataset(capsys):
     proc = run_cli("rnn-train", "task=sentiment", "model.hiden_size=3")
     assert _error(proc).startswith("error: unknown config key 'model.hiden_size'") and proc.returncode == 2
     assert len(proc.stderr.strip().splitlines()) == 1
-    from rnnsuite.cli.data import main as rnn_data
-    with pytest.raises(SystemExit) as exc:
-        rnn_data(["fetch", "imdb"])
-    assert exc.value.code == 2
-    assert "unknown dataset 'imdb'" in capsys.readouterr().err
+    proc = run_cli("rnn-data", "fetch", "imdb")
+    assert _error(proc).startswith("error: unknown dataset 'imdb'") and proc.returncode == 2
 
 
 def test_balanced_accuracy_by_hand():
@@ -96,7 +95,7 @@ def test_balanced_accuracy_by_hand():
 @pytest.fixture(scope="module")
 def fixture_parts():
     from hydra.utils import instantiate
-    from rnnsuite.cli.common import plain
+    from rnnsuite.config import plain
     from rnnsuite.tasks.sentiment.data import SentimentDataModule
     dm = SentimentDataModule("fixture", fixture_size=300, min_frequency=1, batch_size=32)
     dm.setup()

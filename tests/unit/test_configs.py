@@ -3,7 +3,8 @@ import pytest
 import torch
 from hydra.utils import instantiate
 
-from rnnsuite.cli.common import CONF_MODULE, build_callbacks, build_loggers, conf_options, register_resolvers
+from rnnsuite.config import CONF_MODULE, conf_options, register_resolvers
+from rnnsuite.run import build_callbacks, build_loggers
 from rnnsuite.training.precision import resolve_trainer_precision
 from tests.conftest import compose
 
@@ -99,7 +100,7 @@ def test_eval_and_predict_configs_compose(name):
 
 
 def test_deprecated_names_still_work_with_a_warning(capsys):
-    from rnnsuite.cli.common import rename_deprecated
+    from rnnsuite.config import rename_deprecated
     args = ["task=translation", "data.split_seed=3", "model.teacher_forcing=0.5", "+beam=2", "data.seed=1"]
     assert rename_deprecated(args) == ["task=translation", "data.seed=3", "model.teacher_forcing_start=0.5",
                                        "model.teacher_forcing_end=0.5", "+beam_size=2", "data.seed=1"]

@@ -10,7 +10,7 @@ import pytest
 import torch
 from torchmetrics import Metric
 
-from rnnsuite.cli.train import build
+from rnnsuite.run import build
 from rnnsuite.registry import all_tasks, get_task
 from tests.conftest import compose
 
@@ -35,7 +35,7 @@ def test_model_and_batch_move_together(task, tmp_path, data_dir):
 
 @pytest.mark.parametrize("gpus, preset, expected", [(0, None, ""), (1, None, None), (0, "0", "0")])
 def test_absent_gpus_are_hidden_only_where_there_are_none(gpus, preset, expected, monkeypatch):
-    from rnnsuite.cli.common import hide_absent_gpus
+    from rnnsuite.run import hide_absent_gpus
     if preset is None:
         monkeypatch.delenv("CUDA_VISIBLE_DEVICES", raising=False)
     else:
@@ -51,7 +51,7 @@ def test_with_no_gpu_an_optimizer_step_does_not_look_for_a_driver(monkeypatch):
     """Lightning's NVML-based CUDA check dlopens the NVIDIA library on every AdamW step where there is none."""
     import ctypes
 
-    from rnnsuite.cli.common import hide_absent_gpus
+    from rnnsuite.run import hide_absent_gpus
     monkeypatch.setenv("PYTORCH_NVML_BASED_CUDA_CHECK", "1")  # what importing Lightning sets
     monkeypatch.delenv("CUDA_VISIBLE_DEVICES", raising=False)
     opened = []

@@ -21,7 +21,7 @@ def weights(run, kind):
 
 
 def test_checkpoint_holds_the_moving_average_and_every_score_is_its(tmp_path, fixture_data_dir, monkeypatch):
-    from rnnsuite.cli.evaluate import evaluate
+    from rnnsuite.run import evaluate
     runs = {}
     for steps in (1, 2):  # one window per epoch: a checkpoint after the first and after the second update
         runs[steps] = tmp_path / f"steps{steps}"

@@ -1,13 +1,18 @@
 """The package's shape: the wheel's package list covers the tree, imports run the right way (the library never
-imports the CLI, a task never imports another task), importing a task has no side effects, and every task in
-conf/task is registered."""
+imports the CLI, nothing but the console scripts' own tests names it, a task never imports another task),
+importing the package is cheap and importing a task has no side effects, and every task in conf/task is
+registered."""
 import ast
+import re
+import shutil
 import subprocess
 import sys
 import tomllib
 from pathlib import Path
 
-from rnnsuite.cli.common import conf_options
+import pytest
+
+from rnnsuite.config import conf_options
 from rnnsuite.registry import all_tasks
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -78,6 +83,40 @@ def test_only_the_cli_imports_the_cli_and_no_task_imports_another():
         if any(d == "tasks" or d.startswith("tasks.") for d in deps):
             offenders.append(f"{name} imports the top-level name `tasks`")
     assert not offenders
+
+
+def test_only_the_console_scripts_and_their_tests_name_the_cli():
+    """`rnnsuite.cli` holds the console scripts; everything else (the library, the studies, scripts/, the bench's
+    helpers, every test but the console scripts' own in tests/cli/, the docs and configs) goes through the library
+    (rnnsuite.run, rnnsuite.config, rnnsuite.api). pyproject.toml may name it in its console-script entries and its
+    package list; this file names it to check it."""
+    if shutil.which("git") is None or not (ROOT / ".git").exists():
+        pytest.skip("not a git checkout")
+    pattern = "rnnsuite.cli"  # as `git grep` reads it: the dot matches any character
+    proc = subprocess.run(["git", "grep", "--untracked", "-n", pattern, "--", ".", ":!src/rnnsuite/cli/",
+                           ":!tests/cli/", ":!pyproject.toml", f":!{Path(__file__).relative_to(ROOT)}"],
+                          cwd=ROOT, capture_output=True, text=True)
+    assert proc.returncode in (0, 1), proc.stderr
+    offenders = proc.stdout.splitlines()
+    # pyproject.toml: the console-script entries and the package list, nothing else
+    text = (ROOT / "pyproject.toml").read_text()
+    text = re.sub(r'(?m)^rnn-\w+ = "rnnsuite\.cli\.\w+:main"$', "", text).replace('"rnnsuite.cli",', "", 1)
+    offenders += [f"pyproject.toml: {line}" for line in text.splitlines() if re.search(pattern, line)]
+    assert not offenders, "\n".join(offenders)
+
+
+def test_importing_the_package_is_cheap_and_its_api_loads_on_first_use():
+    """`import rnnsuite` loads no torch, Lightning or Hydra; `rnnsuite.train` (and the rest of the API) loads
+    them when first asked for."""
+    code = ("import sys, rnnsuite\n"
+            "heavy = [m for m in ('torch', 'pytorch_lightning', 'hydra', 'omegaconf') if m in sys.modules]\n"
+            "assert not heavy, heavy\n"
+            "from rnnsuite import UserError, load\n"
+            "assert rnnsuite.train.__module__ == 'rnnsuite.api' and issubclass(UserError, ValueError)\n"
+            "assert set(rnnsuite.__all__) <= set(dir(rnnsuite))\n"
+            "try:\n    rnnsuite.nope\nexcept AttributeError:\n    pass\nelse:\n    raise SystemExit('no error')\n")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT / "tests")
+    assert proc.returncode == 0, proc.stderr[-2000:]
 
 
 def test_importing_every_task_has_no_side_effects():

@@ -165,7 +165,7 @@ class _StepClock:
 
 
 def task_config(task, quick, output_dir):
-    from .common import compose
+    from ..config import compose
     over = [f"task={task}", "logger=csv", f"paths.output_dir={output_dir}"]
     if quick:  # the task's registered fixture (small generated data), with a tiny model
         from ..registry import get_task
@@ -196,7 +196,7 @@ def suite_trainer(cfg, warm, **overrides):
     from hydra.utils import instantiate
     from omegaconf import OmegaConf
 
-    from .common import build_callbacks, build_loggers
+    from ..run import build_callbacks, build_loggers
     clock = _StepClock(warm)
     trainer_cfg = OmegaConf.to_container(cfg.trainer, resolve=True)
     trainer_cfg.update(max_epochs=1, max_time=None, limit_val_batches=0, num_sanity_val_steps=0, **overrides)
@@ -212,8 +212,7 @@ def bench_task(task, quick, repeats, output_dir):
     import pytorch_lightning as pl
     from omegaconf import OmegaConf
 
-    from .common import setup_env
-    from .train import build
+    from ..run import build, setup_env
     from ..training.base import build_optimizer
     from ..training.precision import resolve_trainer_precision
     cfg = task_config(task, quick, output_dir)
@@ -275,7 +274,7 @@ def trainer_overhead(quick, repeats, output_dir):
     step takes t can reach at most suite/bare = t / (t + fixed)."""
     import pytorch_lightning as pl
 
-    from .common import setup_env
+    from ..run import setup_env
     cfg = task_config("synthetic", quick, output_dir)
     setup_env(cfg)
     n, warm = (30, 10) if quick else (1000, 100)

@@ -18,7 +18,7 @@ import sys
 from ..studies import STUDIES
 from ..studies.base import COMMON, reproduce
 from ..sweep.space import override
-from .common import compose
+from ..config import compose
 
 
 def run_here(run):

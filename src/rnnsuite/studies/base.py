@@ -95,9 +95,9 @@ class Study:
 
 # ---------------------------------------------------------------------------------------------- running
 def run_subprocess(run, wrap, threads=None):
-    """`wrap python -m rnnsuite.cli.train ...`, e.g. with wrap = a CPU-slot runner that waits for a free core."""
-    cmd = [*wrap, sys.executable, "-m", "rnnsuite.cli.train", *run.overrides, *COMMON,
-           override("hydra.run.dir", str(run.dir))]
+    """`wrap rnn-train ...`, e.g. with wrap = a CPU-slot runner that waits for a free core."""
+    from ..run import console_command
+    cmd = [*wrap, *console_command("rnn-train"), *run.overrides, *COMMON, override("hydra.run.dir", str(run.dir))]
     env = {**os.environ, **({"OMP_NUM_THREADS": str(threads), "MKL_NUM_THREADS": str(threads)} if threads else {})}
     with open(run.dir / "train.log", "w") as log:
         proc = subprocess.run(cmd, stdout=log, stderr=subprocess.STDOUT, env=env)

@@ -7,11 +7,11 @@
     model.hidden_size=choice(64, 128, 256)     -> CategoricalDistribution([64, 128, 256]); also 64,128,256
     trainer.max_epochs=4                       -> not searched: passed to every trial as it is
 """
-import re
-
 from hydra.core.override_parser.overrides_parser import OverridesParser
 from hydra.core.override_parser.types import IntervalSweep, RangeSweep
 from optuna.distributions import CategoricalDistribution, FloatDistribution, IntDistribution
+
+from .. import config
 
 
 def _scalar(text):
@@ -61,14 +61,4 @@ def parse(overrides, config_loader=None):
 
 def override(key, value):
     """One trial's value as a Hydra override string."""
-    if value is None:
-        text = "null"
-    elif isinstance(value, bool):
-        text = str(value).lower()
-    elif isinstance(value, float):
-        text = repr(value)
-    else:
-        text = str(value)
-        if not re.fullmatch(r"[\w./:+-]+", text):  # spaces, commas, brackets: quote for Hydra's grammar
-            text = "'" + text.replace("\\", "\\\\").replace("'", "\\'") + "'"
-    return f"{key}={text}"
+    return config.override(key, value)
