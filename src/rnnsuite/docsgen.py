@@ -19,6 +19,8 @@ The prose lives in templates, docs/_src/PAGE.md, with directives in double brace
     {{ command LEDGER TABLE ROW }}       a row's command, as code
     {{ bench }}                          every results/bench/*.json as tables ({{ bench NAME }}: one)
     {{ runs STUDY "head=test.bleu:.1f" }} one row per run of results/STUDY.json: its key, machine and figures
+    {{ fact STUDY PATH FMT }}            a value of the study's first finished run (where=key:value picks one)
+    {{ link PATH }}                      PATH (from the repository's root) relative to the page: the README moves
     {{ metrics TASK }}                   the test metrics a task reports, from its registration
 
 Each template renders to docs/PAGE.md (docs/_src/README.md to the README); each study's report becomes
@@ -51,11 +53,17 @@ class DocsError(UserError):
 class Sources:
     """The files pages are generated from, read once per build."""
 
-    def __init__(self, root):
+    def __init__(self, root, results=None):
         self.root = Path(root)
+        self.results = Path(results) if results else self.root / "results"  # another copy of results/, e.g. HEAD's
+        self.pages = set()  # the pages this build generates (a link may point to one not written yet)
+
+    def path(self, rel):
+        rel = Path(rel)
+        return self.results.joinpath(*rel.parts[1:]) if rel.parts[0] == "results" else self.root / rel
 
     def json(self, rel):
-        path = self.root / rel
+        path = self.path(rel)
         if not path.is_file():
             raise DocsError(f"{rel} does not exist")
         try:
@@ -65,11 +73,10 @@ class Sources:
 
     def studies(self):
         """Study names: every results/NAME.json that has its report results/NAME.md."""
-        return sorted(p.stem for p in (self.root / "results").glob("*.json")
-                      if (self.root / "results" / f"{p.stem}.md").is_file())
+        return sorted(p.stem for p in self.results.glob("*.json") if (self.results / f"{p.stem}.md").is_file())
 
     def report(self, study):
-        path = self.root / "results" / f"{study}.md"
+        path = self.results / f"{study}.md"
         if not path.is_file():
             raise DocsError(f"results/{study}.md does not exist (run `rnn-reproduce {study}`)")
         return path.read_text()
@@ -78,7 +85,7 @@ class Sources:
         return self.json(f"results/ledger/{name}.json")
 
     def benches(self):
-        return sorted((self.root / "results" / "bench").glob("*.json"))
+        return sorted((self.results / "bench").glob("*.json"))
 
 
 # ---------------------------------------------------------------------------------------------- formatting
@@ -162,7 +169,7 @@ def render_ledger_table(src, name, table_id):
                 (row.get("figures") or {}).get(key, "")
             if key == "machine" and value is None:
                 value = table.get("machine")
-            text = "" if value == "" else fmt(value, spec)
+            text = "" if value == "" else "-" if value is None else fmt(value, spec)
             out.append(f"`{text}`" if key == "command" and text else cell(text))
         lines.append("| " + " | ".join(out) + " |")
     said = [table[k] for k in ("machine", "date") if table.get(k)]
@@ -231,13 +238,28 @@ def render_runs(src, study, specs):
         cols.append((head, path, form))
     runs = [r for r in data.get("runs") or [] if r.get("results")]
     keys = list(dict.fromkeys(k for r in runs for k in r.get("key", {})))
-    lines = ["| " + " | ".join([*keys, "machine", *(c[0] for c in cols)]) + " |", "|" + "---|" * (len(keys) + 1 + len(cols))]
+    heads = [*keys, "machine", *(c[0] for c in cols)]
+    lines = ["| " + " | ".join(heads) + " |", "|" + "---|" * len(heads)]
     for r in runs:
         res = r["results"]
         machine = machine_label(res.get("machine") or machine_from_note(res))
         lines.append("| " + " | ".join([*(cell(r["key"].get(k, "")) for k in keys), cell(machine),
                                         *(cell(fmt(get(res, p), f)) for _, p, f in cols)]) + " |")
     return "\n".join(lines)
+
+
+def render_fact(src, study, path, spec, where):
+    """A value of the first finished run of results/STUDY.json (whose grid key matches `where`, "key:value"),
+    e.g. its split sizes (`splits.test.texts`) or parameter count."""
+    data = src.json(f"results/{study}.json")
+    want = dict(w.split(":", 1) for w in where)
+    for r in data.get("runs") or []:
+        if r.get("results") and all(str(r.get("key", {}).get(k)) == v for k, v in want.items()):
+            value = get(r["results"], path)
+            if value is None:
+                raise DocsError(f"results/{study}.json: the run {r.get('key')} has no {path!r}")
+            return fmt(value, spec[0] if spec else "")
+    raise DocsError(f"results/{study}.json has no finished run matching {want or 'any key'}")
 
 
 def render_metrics(task):
@@ -273,14 +295,14 @@ def render_verdicts(src, study=None):
             return (f"*results/{study}.json holds no verdicts yet: it predates them (`rnn-reproduce {study}` "
                     "writes them).*")
         return verdict.verdict_table(records).split("\n", 2)[2].strip()  # without its '## Verdict' heading
-    if not verdict.all_verdicts(src.root / "results"):
+    if not verdict.all_verdicts(src.results):
         return "*No study JSON holds verdicts yet: each `rnn-reproduce STUDY` writes its study's.*"
-    return verdict.all_verdicts_table(src.root / "results")
+    return verdict.all_verdicts_table(src.results)
 
 
 def study_page(src, study):
     text = src.report(study).rstrip() + "\n"
-    if (src.root / "results" / f"{study}.png").is_file():
+    if (src.results / f"{study}.png").is_file():
         text += f"\n![{study}]({study}.png)\n"
     text += (f"\nThe source of every figure above is `results/{study}.json` (each run's command and results); "
              f"`rnn-reproduce {study}` rebuilds this report.\n")
@@ -309,15 +331,16 @@ def decoding(r):
     return "; ".join(parts) or "-"
 
 
-def bench_table(rows, cols, kind):
-    cols = [c for c in cols if c[1] is None or any(r.get(c[1]) is not None for r in rows) or c[0] in ("cell", "H")]
+def bench_table(rows, cols):
+    # files written before rnn-bench measured the Trainer's fixed cost have no bound
+    cols = [c for c in cols if c[1] != "suite_over_bare_bound" or any(r.get(c[1]) is not None for r in rows)]
     lines = ["| " + " | ".join(c[0] for c in cols) + " |", "|" + "---|" * len(cols)]
     for r in rows:
         if "error" in r:
             lines.append(f"| {r.get('task')} | failed: {cell(r['error'])} |" + " |" * (len(cols) - 2))
             continue
         out = []
-        for head, key, spec in cols:
+        for _, key, spec in cols:
             if key is None:
                 out.append(decoding(r))
             elif key == "bf16_over_fp32" and r.get(key) is None:
@@ -350,9 +373,9 @@ def render_bench(src, page, name=None):
         if res.get("transcribed"):
             head += ["", f"*{res['transcribed']}*"]
         if res.get("cells"):
-            head += ["", bench_table(res["cells"], CELL_COLS, "cells")]
+            head += ["", bench_table(res["cells"], CELL_COLS)]
         if res.get("tasks"):
-            head += ["", bench_table(res["tasks"], TASK_COLS, "tasks")]
+            head += ["", bench_table(res["tasks"], TASK_COLS)]
         o = res.get("overhead")
         if o:
             head += ["", f"The suite Trainer's fixed cost per step: {fmt(o.get('fixed_ms'), '.2f')} ms (a 4-to-1 "
@@ -402,9 +425,18 @@ def directive(src, page, name, args):
     if name == "command":
         need(3, "LEDGER TABLE ROW")
         return f"`{ledger_row(src, *args[:3]).get('command')}`"
+    if name == "link":
+        need(1, "a path from the repository's root")
+        if not src.path(args[0]).exists() and args[0] not in src.pages:
+            raise DocsError(f"{{{{ link {args[0]} }}}}: no such file")
+        return relative(args[0], page)
     if name == "runs":
         need(2, "STUDY and columns header=results.path:fmt")
         return render_runs(src, args[0], args[1:])
+    if name == "fact":
+        need(2, "STUDY PATH [FMT] [where=KEY:VALUE]")
+        return render_fact(src, args[0], args[1], [a for a in args[2:] if not a.startswith("where=")],
+                           [a[6:] for a in args[2:] if a.startswith("where=")])
     if name == "metrics":
         need(1, "TASK")
         return render_metrics(args[0])
@@ -427,12 +459,15 @@ def target(template):
     return TARGETS.get(template.as_posix(), Path("docs") / template)
 
 
-def build(root="."):
-    """{page path from the root: its text} of every generated page."""
+def build(root=".", results=None):
+    """{page path from the root: its text} of every generated page (`results`: read results/ from there)."""
     root = Path(root)
-    src = Sources(root)
+    src = Sources(root, results)
+    templates = sorted((root / TEMPLATES).rglob("*.md"))
+    src.pages = {target(p.relative_to(root / TEMPLATES)).as_posix() for p in templates} | \
+        {f"docs/studies/{study}.md" for study in src.studies()}
     pages = {}
-    for path in sorted((root / TEMPLATES).rglob("*.md")):
+    for path in templates:
         rel = path.relative_to(root / TEMPLATES)
         page = target(rel)
         text = render(path.read_text(), src, page, (TEMPLATES / rel).as_posix())
@@ -455,10 +490,10 @@ def generated_on_disk(root):
     return found
 
 
-def check(root=".", pages=None):
+def check(root=".", pages=None, results=None):
     """What differs between the generated pages and the files on disk: [(path, 'stale'|'missing'|'orphan')]."""
     root = Path(root)
-    pages = build(root) if pages is None else pages
+    pages = build(root, results) if pages is None else pages
     problems = []
     for rel, text in pages.items():
         path = root / rel
@@ -470,9 +505,9 @@ def check(root=".", pages=None):
     return problems
 
 
-def write(root=".", pages=None):
+def write(root=".", pages=None, results=None):
     root = Path(root)
-    pages = build(root) if pages is None else pages
+    pages = build(root, results) if pages is None else pages
     from .atomic import write_text
     changed = [rel for rel, problem in check(root, pages) if problem != "orphan"]
     for rel in changed:
@@ -488,10 +523,11 @@ def main(argv=None):
     ap = argparse.ArgumentParser(prog="python -m rnnsuite.docsgen", description=__doc__.splitlines()[0])
     ap.add_argument("--check", action="store_true", help="write nothing; exit 1 when a page is stale")
     ap.add_argument("--root", default=".", help="the repository's root (default: here)")
+    ap.add_argument("--results", help="read results/ from this folder instead (e.g. a copy of another commit's)")
     args = ap.parse_args(argv)
     try:
         if args.check:
-            problems = check(args.root)
+            problems = check(args.root, results=args.results)
             for rel, problem in problems:
                 print(f"{problem}: {rel}", file=sys.stderr)
             if problems:
@@ -500,7 +536,7 @@ def main(argv=None):
                 return 1
             print("docs: every generated page is current")
             return 0
-        changed, orphans = write(args.root)
+        changed, orphans = write(args.root, results=args.results)
         for rel in changed:
             print(f"wrote {rel}")
         for rel in orphans:
