@@ -22,6 +22,7 @@ The prose lives in templates, docs/_src/PAGE.md, with directives in double brace
     {{ fact STUDY PATH FMT }}            a value of the study's first finished run (where=key:value picks one)
     {{ link PATH }}                      PATH (from the repository's root) relative to the page: the README moves
     {{ metrics TASK }}                   the test metrics a task reports, from its registration
+    {{ tasks }}                          the suite's tasks: RNN type, application, name, metrics (registrations)
 
 Each template renders to docs/PAGE.md (docs/_src/README.md to the README); each study's report becomes
 docs/studies/STUDY.md. `--check` renders everything in memory and lists the pages that differ from the committed
@@ -270,6 +271,21 @@ def render_metrics(task):
                       *(f"| `{k}` | {cell(v)} |" for k, v in t.metrics.items())])
 
 
+def render_tasks(src, page):
+    """The suite's own tasks from their registrations: RNN type, application (linked to its page), name, metrics."""
+    from .registry import BUILTIN_CONFIG, all_tasks
+    lines = ["| RNN type | application | task | test metrics (`results.json`) |", "|---|---|---|---|"]
+    for name, t in all_tasks().items():
+        if t.config != BUILTIN_CONFIG:
+            continue
+        kind, _, what = t.description.replace("->", "→").partition(": ")
+        doc = f"docs/tasks/{name}.md"
+        if doc in src.pages or src.path(doc).is_file():
+            what = f"[{what}]({relative(doc, page)})"
+        lines.append(f"| {cell(kind)} | {cell(what)} | `{name}` | {', '.join(t.metrics)} |")
+    return "\n".join(lines)
+
+
 def title_of(report):
     first = report.splitlines()[0] if report else ""
     return first[2:].strip() if first.startswith("# ") else first.strip()
@@ -439,6 +455,8 @@ def directive(src, page, name, args):
         need(2, "STUDY PATH [FMT] [where=KEY:VALUE]")
         return render_fact(src, args[0], args[1], [a for a in args[2:] if not a.startswith("where=")],
                            [a[6:] for a in args[2:] if a.startswith("where=")])
+    if name == "tasks":
+        return render_tasks(src, page)
     if name == "metrics":
         need(1, "TASK")
         return render_metrics(args[0])
