@@ -164,3 +164,42 @@ def test_test_split_keeps_longer_pairs_of_its_groups_and_train_is_unchanged(tmp_
         assert short.splits[split]["src"].str.split().str.len().max() <= 12 and n.max() > 12
         assert set(longer.splits[split]["group"]) == set(short.splits[split]["group"])
         assert set(short.splits[split]["src"]) <= set(longer.splits[split]["src"])
+
+
+@pytest.mark.parametrize("cell", ["lstm", "gru"])
+def test_summary_input_conditions_every_decoder_step_as_cho_et_al(cell):
+    """RNNencdec (Cho et al. 2014): the encoder's summary enters every decoder step and the readout, so the output
+    depends on the source even where the initial state carries nothing of it (bridge zeroed); fed only as the
+    initial state (summary_input=False) it then does not. Teacher forcing, stepping and packing agree."""
+    import torch
+    from torch import nn
+
+    from rnnsuite.architectures import EncoderDecoder
+    from rnnsuite.cells import RecurrentStack
+    V, E, H = 9, 4, 6
+    outs = {}
+    for summary in (False, True):
+        torch.manual_seed(0)
+        emb_s, emb_t = nn.Embedding(V, E), nn.Embedding(V, E)
+        enc = RecurrentStack(cell, E, H // 2, bidirectional=True)
+        dec = RecurrentStack(cell, E + (H if summary else 0), H)
+        m = EncoderDecoder(enc, dec, emb_t, nn.Linear(H + (H if summary else 0), V), summary_input=summary).eval()
+        with torch.no_grad():
+            m.bridge.proj.weight.zero_()
+            m.bridge.proj.bias.zero_()
+        src = torch.randint(3, V, (2, 7))
+        other = src.clone()
+        other[:, 0] = (src[:, 0] - 3 + 1) % (V - 3) + 3  # another first source token
+        lengths, tgt = torch.tensor([7, 4]), torch.randint(3, V, (2, 5))
+        with torch.no_grad():
+            full = m(emb_s(src), lengths, tgt)
+            outs[summary] = (full - m(emb_s(other), lengths, tgt)).abs().amax().item()
+            state, steps = m.encode(emb_s(src), lengths), []
+            for t in range(tgt.size(1)):
+                logits, state = m.step(tgt[:, t], state)
+                steps.append(logits)
+            torch.testing.assert_close(torch.stack(steps, 1), full)  # greedy/beam decode what training scored
+            padded = torch.cat([src, torch.full((2, 3), 3)], 1)  # padding past a source's length changes nothing
+            torch.testing.assert_close(m(emb_s(padded), lengths, tgt), full)
+    assert outs[False] == 0.0  # a zero initial state: the plain wiring cannot see the source
+    assert outs[True] > 1e-3   # the summary reaches the decoder at every step

@@ -7,6 +7,11 @@ through `VecToSeq`. At step t it reads
     x_t = [embed(y_{t-1}); vec (when a vector is fed at every step); context_t (Bahdanau wiring)]
     h_t = stack(x_t, state)
     prediction_t = readout([h_t; context_t])  (or readout(h_t) without attention)
+                   with `readout_vec`: readout([h_t; (context_t;) vec])
+
+A vector fed at every step and to the readout is Cho et al. 2014's RNN encoder-decoder (the "RNNencdec" of
+Bahdanau et al. 2015): the encoder's summary c conditions every decoder step and every output, not only the
+initial state, so it need not survive the whole target inside the decoder's state.
 
 With attention (`attention.Attention`) over a memory [B, S, M] (source tokens, image regions), the context
 is computed from h_t (Luong et al. 2015, `attention_input=False`) or from the previous state s_{t-1} and also
@@ -55,13 +60,14 @@ class Decoder(nn.Module):
     default to the identity."""
 
     def __init__(self, stack: RecurrentStack, embed=None, readout=None, attention=None, attention_input=False,
-                 feedback=None):
+                 feedback=None, readout_vec=False):
         super().__init__()
         if stack.num_directions != 1:
             raise ValueError("a generating decoder must be unidirectional")
         if attention_input and attention is None:
             raise ValueError("attention_input=True (Bahdanau wiring) needs an attention module")
         self.stack, self.attention, self.attention_input = stack, attention, attention_input
+        self.readout_vec = readout_vec
         self.embed = embed if embed is not None else nn.Identity()
         self.readout = readout if readout is not None else nn.Identity()
         self.feedback = feedback or argmax_feedback
@@ -82,12 +88,20 @@ class Decoder(nn.Module):
     def _attend(self, query, state):
         return self.attention(query, state["memory"], state["mask"], keys=state["keys"])
 
+    def _readout(self, h, ctx, state):
+        """readout([h; ctx; vec]) with the parts that this decoder uses (ctx None without attention)."""
+        parts = [h] + ([ctx] if ctx is not None else [])
+        if self.readout_vec:
+            vec = state["vec"]
+            parts.append(vec[:, None].expand(-1, h.size(1), -1) if h.dim() == 3 else vec)
+        return self.readout(torch.cat(parts, -1) if len(parts) > 1 else h)
+
     def _read(self, h, state):
         """Stack outputs h [B, (T,) H] -> predictions, attention weights (None without attention)."""
         if self.attention is None:
-            return self.readout(h), None
+            return self._readout(h, None, state), None
         ctx, w = self._attend(h, state)  # all T queries in one batched product when h is [B, T, H]
-        return self.readout(torch.cat([h, ctx], -1)), w
+        return self._readout(h, ctx, state), w
 
     def _with_vec(self, x, state):
         vec = state.get("vec")
@@ -121,7 +135,7 @@ class Decoder(nn.Module):
             prev = state["rnn"][0] if isinstance(state["rnn"], tuple) else state["rnn"]
             ctx, w = self._attend(prev[-1], state)
             h, rnn = self.stack.step(torch.cat([self._with_vec(x, state), ctx], -1), state["rnn"])
-            return self.readout(torch.cat([h, ctx], -1)), dict(state, rnn=rnn, attention=w)
+            return self._readout(h, ctx, state), dict(state, rnn=rnn, attention=w)
         h, rnn = self.stack.step(self._with_vec(x, state), state["rnn"])
         state = dict(state, rnn=rnn)
         pred, w = self._read(h, state)

@@ -105,13 +105,19 @@ class EncoderDecoder(nn.Module):
     - `feedback(pred, gold_next)`: prediction -> next input when not teacher-forced (argmax for tokens)
     - `attention`: see `attention.Attention`; the readout then sees `[h; context]`, so it takes H + M features.
     - `attention_input`: the Bahdanau wiring (see `decoder`); the decoder stack's input size is then E + M.
+    - `summary_input`: Cho et al. 2014's RNNencdec wiring: the encoder's summary c (its final states, the
+      directions concatenated: S = encoder.output_size features) is also fed to every decoder step and to the
+      readout, besides setting the initial state. The decoder stack's input size is then E + S (+ M), and the
+      readout takes H (+ M) + S features. Without it the summary reaches the decoder only through its initial state.
     """
 
     def __init__(self, encoder: RecurrentStack, decoder: RecurrentStack, embed_target, readout,
-                 feedback=None, attention=None, attention_input=False):
+                 feedback=None, attention=None, attention_input=False, summary_input=False):
         super().__init__()
         self.encoder = encoder
-        self.decoder = Decoder(decoder, embed_target, readout, attention, attention_input, feedback)
+        self.summary_input = summary_input
+        self.decoder = Decoder(decoder, embed_target, readout, attention, attention_input, feedback,
+                               readout_vec=summary_input)
         self.bridge = Bridge(encoder.output_size, decoder)
 
     @property
@@ -122,7 +128,8 @@ class EncoderDecoder(nn.Module):
         memory, state = self.encoder(src, src_lengths)
         summary = final_hidden(state, self.encoder.num_layers, self.encoder.num_directions)
         mask = length_mask(src_lengths, src.size(1), src.device) if src_lengths is not None else None
-        return self.decoder.start(rnn=self.bridge(summary), memory=memory, mask=mask)
+        return self.decoder.start(rnn=self.bridge(summary), memory=memory, mask=mask,
+                                  vec=summary if self.summary_input else None)
 
     def forward(self, src, src_lengths, tgt_in, teacher_forcing=1.0):
         """tgt_in: [B, T] previous outputs starting with <bos> (or [B, T, F] values). Returns predictions;
