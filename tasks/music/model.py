@@ -3,6 +3,10 @@
 The metric is the negative log-likelihood per time step of Boulanger-Lewandowski et al. 2012 and Chung et al.
 2014: for each frame, the sum over pitches of the binary cross-entropy (nats), averaged over all frames of the
 split (every frame of every chorale counts once; padding does not count).
+
+`weight_noise` (Graves 2011; Chung et al. 2014 train with a fixed standard deviation of 0.075): each training step
+computes its loss and gradient at the weights plus fresh Gaussian noise, and the optimiser updates the clean
+weights; validation and test score the clean weights.
 """
 import numpy as np
 import torch
@@ -20,9 +24,10 @@ class MusicRNN(TaskModule):
     scores_any_split = True
 
     def __init__(self, num_pitches, cell, optim=None, monitor=None, hidden_size=128, num_layers=1,
-                 dropout=0.2):
+                 dropout=0.2, weight_noise=0.0):
         super().__init__(optim, monitor)
         self.save_hyperparameters()
+        self._clean = None  # the weights without noise, during a training step with weight_noise
         self.rnn = SeqToSeq(build_stack(cell, num_pitches, hidden_size, num_layers, False, dropout))
         self.drop = nn.Dropout(dropout)
         self.head = nn.Linear(hidden_size, num_pitches)
@@ -30,6 +35,26 @@ class MusicRNN(TaskModule):
     def forward(self, inputs, lengths=None):
         h, _ = self.rnn(inputs, lengths)
         return self.head(self.drop(h))
+
+    def on_train_batch_start(self, batch, batch_idx):
+        if self.hparams.weight_noise:
+            with torch.no_grad():
+                self._clean = [p.detach().clone() for p in self.parameters()]
+                for p in self.parameters():
+                    p.add_(torch.randn_like(p), alpha=self.hparams.weight_noise)
+
+    def on_after_backward(self):
+        self._restore_clean()  # the gradient is the noisy weights'; the optimiser moves the clean ones
+
+    def on_train_batch_end(self, outputs, batch, batch_idx):
+        self._restore_clean()  # in case a step skipped backward
+
+    def _restore_clean(self):
+        if self._clean is not None:
+            with torch.no_grad():
+                for p, clean in zip(self.parameters(), self._clean):
+                    p.copy_(clean)
+            self._clean = None
 
     def _step(self, batch, split):
         logits = self(batch["inputs"], batch["lengths"])

@@ -157,3 +157,25 @@ def test_learns_the_fixture_and_continues_a_midi_file(fixture_run, tmp_path, pre
                       ([f"file={tmp_path / 'gen'}"], "not found")]:
         code, _, err = predict_here("task=music", f"ckpt={ckpt}", *args)
         assert code == 2 and msg in err, err
+
+
+def test_weight_noise_perturbs_the_step_and_leaves_the_clean_weights_to_the_optimiser():
+    """Chung et al. 2014's weight noise: the loss and gradient of a training step are taken at noisy weights; after
+    backward the weights are the clean ones again, bit for bit, so the optimiser updates those."""
+    torch.manual_seed(0)
+    m = MusicRNN(8, CELL, hidden_size=6, dropout=0.0, weight_noise=0.075)
+    clean = [p.detach().clone() for p in m.parameters()]
+    x = (torch.rand(2, 5, 8) > 0.5).float()
+    expected = m(x).detach()
+    m.on_train_batch_start(None, 0)
+    noisy = m(x)
+    assert (noisy - expected).abs().max() > 1e-3  # the step sees other weights
+    noisy.sum().backward()
+    grads = [p.grad.clone() for p in m.parameters()]
+    m.on_after_backward()
+    assert all(torch.equal(p, c) for p, c in zip(m.parameters(), clean))
+    m.zero_grad()
+    m(x).sum().backward()  # the clean weights' gradient differs from the one the step took
+    assert any(not torch.allclose(g, p.grad) for g, p in zip(grads, m.parameters()))
+    m.on_train_batch_end(None, None, 0)  # nothing left to restore: a no-op
+    assert all(torch.equal(p, c) for p, c in zip(m.parameters(), clean))
