@@ -344,6 +344,7 @@ def write_report(study, runs, out, command, sessions):
     jobs = max(s.get("jobs", 1) for s in sessions)
     machines = list(dict.fromkeys(s["machine"] for s in sessions if s.get("machine")))
     per_run = list(dict.fromkeys(machine_label(r.results.get("machine")) for r in runs if r.results))
+    machines = machines or [m for m in per_run if m != "unknown"]  # sittings from before they were recorded
     example = next((r for r in runs), None)
     head = [f"# {study.title}", "",
             f"`{command}` · commit {', '.join(commits)} · total wall time {duration(seconds)}"

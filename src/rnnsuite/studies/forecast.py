@@ -1,9 +1,21 @@
 """forecast: the forecasting styles × cells on the electricity demand series, against every baseline."""
 from .base import Study, bars, table
+from .short_series import mape, over_seasonal_naive
+from .verdict import Claim
 
 CELLS = {"tanh RNN": ["cell=rnn"], "LSTM": ["cell=lstm"], "GRU": ["cell=gru"]}
 STYLES = {"direct": ["model.style=direct"], "encdec": ["experiment=forecasting_encdec"],
           "synced": ["experiment=forecasting_synced"]}
+
+
+CLAIMS = [Claim(f"beats-seasonal-naive:{style}", f"The LSTM, {style}, beats the better seasonal naive forecast "
+                "(test MAPE minus seasonal naive's < 0)", "a forecast that cannot beat seasonal naive is not worth "
+                "having (Hyndman & Athanasopoulos, FPP, section 5.2)", over_seasonal_naive, "at_most",
+                where={"cell": "LSTM", "style": style}, digits=2) for style in STYLES]
+CLAIMS += [Claim(f"gated-beat-tanh:{cell}", f"{cell} (A) forecasts better than the tanh RNN (B), direct style "
+                 "(test MAPE)", "gated units above the tanh RNN (Chung et al. 2014, on music and speech)", mape,
+                 "less", where={"cell": cell, "style": "direct"}, versus={"cell": "tanh RNN", "style": "direct"},
+                 digits=2) for cell in ("LSTM", "GRU")]
 
 
 def report(study, runs):
@@ -46,4 +58,6 @@ STUDY = Study(
     quick=["data=forecast_fixture", "data.fixture_size=20", "trainer.max_epochs=1", "model.hidden_size=8",
            "model.head_hidden=8"],
     quick_axes={"style": ["direct"]},
+    records=True,
+    claims=CLAIMS,
 )

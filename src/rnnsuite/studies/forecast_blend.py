@@ -2,7 +2,7 @@
 the network alone and the ridge residual, with the forecast day's temperature known (a perfect weather forecast,
 the default) or only up to the forecast origin."""
 from .base import Study
-from .short_series import MODELS, QUICK, report_over
+from .short_series import MODELS, QUICK, forecast_claims, report_over
 
 TEMPERATURE = {"known": [], "past only": ["experiment=forecasting_past_temperature"]}
 
@@ -22,4 +22,6 @@ STUDY = Study(
     rows="model",
     quick=QUICK,
     quick_axes={"model": ["network alone", "blend with a baseline"]},
+    records=True,
+    claims=forecast_claims("temperature", TEMPERATURE),
 )

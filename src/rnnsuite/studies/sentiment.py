@@ -1,8 +1,23 @@
 """sentiment: the task's default (an ensemble of 3 BiLSTMs) against one of its members and the baselines."""
 from .base import Study, bars, fmt_mean_std, group_values
-from .mr import OOD_ABOUT, OOD_TITLE
+from .mr import NBSVM, OOD_ABOUT, OOD_TITLE, acc
+from .verdict import Claim
 
-MODELS = {"default: ensemble of 3 BiLSTMs": [], "one member": ["model.ensemble=1"]}
+DEFAULT, MEMBER = "default: ensemble of 3 BiLSTMs", "one member"
+MODELS = {DEFAULT: [], MEMBER: ["model.ensemble=1"]}
+PCT = {"digits": 1, "scale": 100.0, "unit": "%"}
+CLAIMS = [
+    Claim("ensemble-beats-member", "An ensemble of 3 BiLSTMs (A) scores a higher test accuracy than one of them (B)",
+          "an ensemble beats its members when their errors differ (Hansen & Salamon 1990; Dietterich 2000)", acc,
+          "greater", where={"model": DEFAULT}, versus={"model": MEMBER}, **PCT),
+    Claim("default-reaches-nbsvm", "The default (ensemble) reaches NB-SVM on MR (test accuracy >= 79.4%)",
+          "NB-SVM 79.4% (Wang & Manning 2012; Kim 2014, Table 2)", acc, "at_least", where={"model": DEFAULT},
+          bound=NBSVM, **PCT),
+    Claim("default-beats-tfidf", "The default beats TF-IDF + logistic regression fitted on the same split "
+          "(accuracy difference > 0)", "a bag-of-n-grams linear model is the baseline to beat (Wang & Manning 2012)",
+          lambda r: acc(r) - r.results["baselines"]["tfidf_logreg"]["acc"], "at_least", where={"model": DEFAULT},
+          **PCT),
+]
 
 
 def report(study, runs):
@@ -54,4 +69,6 @@ STUDY = Study(
     rows="model",
     quick=["data=sentiment_fixture", "data.fixture_size=200", "trainer.max_epochs=1", "model.hidden_size=16",
            "model.embed_dim=16"],
+    records=True,
+    claims=CLAIMS,
 )

@@ -68,10 +68,12 @@ def _finite(values):
     return [float(v) for v in values if v is not None and math.isfinite(float(v))]
 
 
-def decide(a, kind, bound=0.0, b=None):
+def decide(a, kind, bound=0.0, b=None, fmt=None):
     """(verdict, reason) for per-seed values `a` (and `b` for an unpaired two-group claim) and the claimed direction:
     kind at_least / greater claims mean(a) - mean(b or 0) > bound, at_most / less claims < bound. Non-finite or
-    missing values (a run that did not finish or diverged) are left out and do not count as seeds."""
+    missing values (a run that did not finish or diverged) are left out and do not count as seeds. `fmt` writes a
+    value in the reason (e.g. as a percentage)."""
+    _g = fmt or _num
     sign = KINDS[kind]
     a, b = _finite(a), (None if b is None else _finite(b))
     n = min(len(a), len(b)) if b is not None else len(a)
@@ -86,7 +88,7 @@ def decide(a, kind, bound=0.0, b=None):
         df = var ** 2 / ((va ** 2 / (len(a) - 1) if va else 0.0) + (vb ** 2 / (len(b) - 1) if vb else 0.0)) \
             if var else 0
     what = "the difference" if b is not None else "the mean"
-    target = f"{'above' if sign > 0 else 'below'} {bound:g}"
+    target = f"{'above' if sign > 0 else 'below'} {_g(bound)}"
     if var == 0:  # every seed gave the same value(s): no noise to test against, the sign decides
         if diff * sign > 0 or (diff == 0 and b is None):  # a threshold is inclusive, a comparison strict
             return REPRODUCED, f"{what} is {_g(diff + bound)} in every seed, {target if diff else 'on the bound'}"
@@ -103,7 +105,7 @@ def decide(a, kind, bound=0.0, b=None):
                           f"(p = {p_claim:.2g}, {test})")
 
 
-def _g(x):
+def _num(x):
     return f"{x:.3g}"
 
 
@@ -134,17 +136,19 @@ def capped_while_improving(run):
 
 def judge(claim, runs):
     """The claim's record: its statement, per-seed values, verdict and reason (what the study JSON holds)."""
+    def fmt(x):
+        return f"{x * claim.scale:.{claim.digits}f}{claim.unit}" if claim.unit else f"{x * claim.scale:.3g}"
     a = _by_seed(claim, runs, claim.where)
     b = _by_seed(claim, runs, claim.versus) if claim.versus is not None else None
     if claim.paired:
         seeds = sorted(set(a) & set(b))
         values = {"seeds": seeds, "a": [_diff(a[s][1], b[s][1]) for s in seeds]}
-        verdict, reason = decide(values["a"], claim.kind, claim.bound)
+        verdict, reason = decide(values["a"], claim.kind, claim.bound, fmt=fmt)
     else:
         values = {"seeds": sorted(a), "a": [a[s][1] for s in sorted(a)]}
         if b is not None:
             values |= {"seeds_b": sorted(b), "b": [b[s][1] for s in sorted(b)]}
-        verdict, reason = decide(values["a"], claim.kind, claim.bound, values.get("b"))
+        verdict, reason = decide(values["a"], claim.kind, claim.bound, values.get("b"), fmt=fmt)
     used = [r for r, _ in a.values()] + ([r for r, _ in b.values()] if b else [])
     capped = [r for r in used if capped_while_improving(r)]
     if capped and not (verdict == REPRODUCED and claim.more_training_helps):
@@ -153,7 +157,7 @@ def judge(claim, runs):
                                          f"still improving ({names}); without the cap: {verdict}, {reason}")
     unknown = sum(not (r.results or {}).get("stop") for r in used)
     if unknown:
-        reason += f"; how {unknown} of its {len(used)} runs stopped is not recorded"
+        reason += f"; whether {unknown} of its {len(used)} runs hit their cap is not recorded"
     return {"id": claim.id, "text": claim.text, "paper": claim.paper, "kind": claim.kind, "bound": claim.bound,
             "where": claim.where, "versus": claim.versus, "paired": claim.paired, "values": values,
             "ours": ours(claim, values), "verdict": verdict, "reason": reason}
@@ -237,7 +241,3 @@ def all_verdicts_table(results_dir="results"):
               + ", ".join(f"{total.get(k, 0)} {k}" for k in VERDICTS) + "."]
     return "\n".join(lines)
 
-
-if __name__ == "__main__":  # python -m rnnsuite.studies.verdict [RESULTS_DIR]: every study's verdicts, one table
-    import sys
-    print(all_verdicts_table(sys.argv[1] if len(sys.argv) > 1 else "results"))
