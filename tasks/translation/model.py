@@ -211,6 +211,38 @@ class Translator(TaskModule):
         tgt_pieces = [self.tgt_tokenizer.tk.id_to_token(i) for i in out] + ["</s>"]
         return src_pieces, tgt_pieces, torch.stack(weights).numpy()
 
+    @torch.no_grad()
+    def source_reliance(self, datamodule, batch_size=64, seed=0):
+        """How much the model reads the source: test NLL per target token (teacher forcing, no smoothing) with each
+        verse's own source and with another verse's (a seeded derangement). A decoder that ignores the source
+        scores the same on both."""
+        import numpy as np
+        ds = datamodule.datasets["test"]
+        n = len(ds)
+        if n < 2:
+            return None
+        perm = np.random.default_rng(seed).permutation(n)
+        fixed = np.flatnonzero(perm == np.arange(n))
+        perm[fixed] = perm[(fixed + 1) % n]  # no verse keeps its own source
+        was_training = self.training
+        self.eval()
+        out = {}
+        for name, order in (("own", np.arange(n)), ("other", perm)):
+            total, tokens = 0.0, 0
+            for k in range(0, n, batch_size):
+                rows = range(k, min(n, k + batch_size))
+                batch = datamodule.collate([(ds.src[order[i]], ds.tgt[i], i) for i in rows], "test")
+                batch = {key: v.to(self.device) for key, v in batch.items()}
+                tgt = batch["tgt"]
+                logits = self(batch["src"], batch["src_lengths"], tgt[:, :-1])
+                total += float(F.cross_entropy(logits.transpose(1, 2), tgt[:, 1:], ignore_index=self.hparams.pad_id,
+                                               reduction="sum"))
+                tokens += int((tgt[:, 1:] != self.hparams.pad_id).sum())
+            out[f"nll_{name}_source"] = total / tokens
+        out["nll_gain"] = out["nll_other_source"] - out["nll_own_source"]
+        self.train(was_training)
+        return out
+
     def score_reworded(self, reworded, outs, test):
         """BLEU / chrF of the reworded sources (decoded as `rnn-predict` would: raw text in) against those of
         the original sources of the same test rows, per beam."""
@@ -257,6 +289,7 @@ class Translator(TaskModule):
                         "bleu": s["bleu"], "chrf": s["chrf"], "n": len(sel),
                         "mean_words": float(sum(src_words[r] for r in sel) / len(sel))}
         res["bleu_by_source_length"] = buckets
+        res["source_reliance"] = self.source_reliance(datamodule)
         reworded = datamodule.reworded_test()
         if reworded is not None and len(reworded):
             res["reworded"] = self.score_reworded(reworded, outs, test)

@@ -31,6 +31,8 @@ def test_train_reports_bleu_chrf_greedy_and_beam(trained):
     assert "nrefs:1" in sig["bleu_signature"] and "version:" in sig["chrf_signature"]
     assert res["pairs_before_filter"] == 2400 and sum(s["pairs"] for s in res["splits"].values()) <= 2400
     assert set(res["bleu_by_source_length"]) == {"beam1", "beam5"}
+    rel = res["source_reliance"]  # the date is in the source: another date's source costs many nats per token
+    assert rel["nll_own_source"] < 0.5 and rel["nll_other_source"] > rel["nll_own_source"] + 1.0
     for key in ("bleu_by_length", "attention_heatmaps"):
         assert (run / res["images"][key].split("/")[-1]).is_file()
 
