@@ -9,12 +9,13 @@ first forecast step is at or after the train/val boundary, and so on. A window's
 into the previous split; that is history a forecaster really has. Scalers are fitted on train rows only.
 """
 import warnings
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import torch
 
-from rnnsuite.data import DataError
+from rnnsuite.data import DataError, all_sources, get_source
 from rnnsuite.data.module import TaskDataModule
 from rnnsuite.inputs import note
 from rnnsuite.metrics import mae, mape, rmse, seasonal_naive_scale
@@ -168,7 +169,8 @@ def generated_series(freq, periods, seed=0, start="2000-01-01"):
     day = ((time.hour * 60 + time.minute) / 1440.0).to_numpy()
     year = ((time.dayofyear - 1) / 365.25).to_numpy()
     workday = (time.dayofweek < 5).astype(int)
-    temp = 15 + 8 * np.sin(2 * np.pi * (year - 0.3)) + 4 * np.sin(2 * np.pi * (day - 0.35)) + rng.normal(0, 0.5, periods)
+    temp = (15 + 8 * np.sin(2 * np.pi * (year - 0.3)) + 4 * np.sin(2 * np.pi * (day - 0.35))
+            + rng.normal(0, 0.5, periods))
     demand = (10.0 + 1.5 * np.sin(2 * np.pi * (day - 0.3)) + 0.8 * workday + 0.02 * (temp - 18) ** 2
               + rng.normal(0, 0.1, periods))
     return pd.DataFrame({"time": time, "Demand": demand, "Temperature": temp, "WorkDay": workday})
@@ -317,6 +319,15 @@ class ForecastDataModule(TaskDataModule):
         parts = [said[k] + ("" if k in followed else " (yours)") for k in said]
         print(f"{name}: one row every {step_words(freq)} ({how}); following that step: " + ", ".join(parts)
               + ". Set data.lookback, data.horizon, data.seasons, ... to choose otherwise.", flush=True)
+
+    def prepare_data(self):
+        """A registered dataset is fetched when absent; so is a CSV path that is a registered series' own file
+        (data/raw/<name>/<name>.csv, what `rnn-data fetch <name>` writes), as the own-series study reads them."""
+        super().prepare_data()
+        if self.source == "csv" and self.path and not Path(self.path).is_file():
+            name = Path(self.path).stem
+            if name in all_sources() and Path(self.path).resolve() == get_source(name).raw_dir / f"{name}.csv":
+                get_source(name).fetch()
 
     # ------------------------------------------------------------------ reading: (raw frame, name in messages)
     def read_fixture(self):

@@ -9,17 +9,17 @@ import warnings
 
 import numpy as np
 import pandas as pd
+from pandas.tseries import offsets as off
 from pandas.tseries.frequencies import to_offset
 
 from rnnsuite.data import DataError
 
 SUPPORTED = "fixed steps (e.g. 1min, 15min, 1h, 3h, D), business days B, weeks W, months MS / ME or quarters QS / QE"
 MINUTE, HOUR, DAY, WEEK = (pd.Timedelta(s) for s in ("1min", "1h", "1D", "7D"))
-O = pd.offsets
-KINDS = {"bday": (O.BusinessDay,), "week": (O.Week,),
-         "month": (O.MonthBegin, O.MonthEnd, O.BusinessMonthBegin, O.BusinessMonthEnd),
-         "quarter": (O.QuarterBegin, O.QuarterEnd, O.BQuarterBegin, O.BQuarterEnd),
-         "year": (O.YearBegin, O.YearEnd, O.BYearBegin, O.BYearEnd)}
+KINDS = {"bday": (off.BusinessDay,), "week": (off.Week,),
+         "month": (off.MonthBegin, off.MonthEnd, off.BusinessMonthBegin, off.BusinessMonthEnd),
+         "quarter": (off.QuarterBegin, off.QuarterEnd, off.BQuarterBegin, off.BQuarterEnd),
+         "year": (off.YearBegin, off.YearEnd, off.BYearBegin, off.BYearEnd)}
 # a calendar step's nominal length (for choosing defaults and features, never for a grid)
 NOMINAL = {"bday": DAY, "week": WEEK, "month": pd.Timedelta(days=30.44), "quarter": pd.Timedelta(days=91.31),
            "year": pd.Timedelta(days=365.25)}
@@ -36,15 +36,15 @@ def offset_of(freq):
         except (ValueError, TypeError):
             raise DataError(f"data.freq={freq!r} is not a frequency pandas knows; write e.g. 15min, 1h, D, B, W "
                             "or MS") from None
-    if isinstance(offset, O.Tick) and offset.nanos % DAY.value == 0:
-        offset = O.Day(offset.nanos // DAY.value)  # 24h -> D, as the calendar features expect
+    if isinstance(offset, off.Tick) and offset.nanos % DAY.value == 0:
+        offset = off.Day(offset.nanos // DAY.value)  # 24h -> D, as the calendar features expect
     return offset
 
 
 def kind_of(offset):
     """('fixed', its Timedelta) or (calendar kind, its nominal length × n). A step outside the supported ones
     (semi-months, business hours, custom business days, ...) is a DataError that lists what works."""
-    if isinstance(offset, (O.Tick, O.Day)):
+    if isinstance(offset, (off.Tick, off.Day)):
         return "fixed", pd.Timedelta(offset)
     for kind, classes in KINDS.items():
         if type(offset) in classes:
@@ -105,11 +105,11 @@ def infer_offset(times, name="data"):
     spacing = pd.Series(np.diff(idx.to_numpy())).mode().iloc[0]
     t0, candidates = idx[0], []
     if spacing >= DAY:
-        candidates += [O.BusinessDay(), O.Week(weekday=t0.dayofweek)]
+        candidates += [off.BusinessDay(), off.Week(weekday=t0.dayofweek)]
     if spacing >= pd.Timedelta(days=28):
         q = (t0.month - 1) % 3 + 1
-        candidates += [O.MonthBegin(), O.MonthEnd(), O.QuarterBegin(startingMonth=q), O.QuarterEnd(startingMonth=q),
-                       O.YearBegin(month=t0.month), O.YearEnd(month=t0.month)]
+        candidates += [off.MonthBegin(), off.MonthEnd(), off.QuarterBegin(startingMonth=q),
+                       off.QuarterEnd(startingMonth=q), off.YearBegin(month=t0.month), off.YearEnd(month=t0.month)]
     candidates.append(offset_of(pd.Timedelta(spacing)))  # last: on a tie (7D or W) the calendar step says more
     best = None
     for c in candidates:

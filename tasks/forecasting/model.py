@@ -435,4 +435,7 @@ class Forecaster(TaskModule):
         return {"images": images, "per_horizon": res["per_horizon"], "blend": blend,
                 "style": self.hparams.style, "quantiles": self.quantiles,
                 "windows": {k: int(len(datamodule.starts[k])) for k in ("train", "val", "test")},
-                "filled_missing": datamodule.filled}
+                "filled_missing": datamodule.filled,
+                # what the run followed from the series' step (or was given): the own-series study tables it
+                "step": {"freq": st["freq"], "rows": int(len(datamodule.frame)), "lookback": self.hparams.lookback,
+                         "horizon": self.hparams.horizon, "seasons": st.get("seasons"), "season": st["season"]}}
