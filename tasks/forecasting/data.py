@@ -256,7 +256,7 @@ class ForecastDataModule(TaskDataModule):
                  known=(), freq=None, fill_na=None, fill_gaps=None, calendar=True, target_lags=(), lookback=None,
                  horizon=None, train_stride=None, eval_stride=None, val_frac=0.15, test_frac=0.15, season=None,
                  seasons=None, fixture_size=60, fixture_freq=None, batch_size=64, num_workers=0, rows=None,
-                 min_train_windows=None):
+                 min_train_windows=None, select_on="val/mape"):
         super().__init__(source, batch_size, num_workers, fixture_size=fixture_size)
         if rows is not None and (len(rows) != 2 or not all(r is None or isinstance(r, int) for r in rows)):
             raise DataError(f"data.rows={list(rows)!r}: give [start, stop), Python slice bounds, e.g. [0,4032] for "
@@ -264,29 +264,31 @@ class ForecastDataModule(TaskDataModule):
         self.rows = None if rows is None else slice(*rows)
         self.path, self.time_col, self.freq, self.fill_na, self.fill_gaps = path, time_col, freq, fill_na, fill_gaps
         self.fixture_freq = fixture_freq
+        self.select_on = select_on  # read by the task config: monitor.metric = ${data.select_on}
         self.targets = [target] if isinstance(target, str) else list(target or [])
         self.covariates, self.known = list(covariates or []), list(known or [])
         unknown = [c for c in self.known if c not in self.covariates]
         if unknown:
             raise DataError(f"data.known lists {unknown}, which are not in data.covariates {self.covariates}")
         self.calendar = calendar
-        self.target_lags = [int(m) for m in target_lags or []]
         # what the config leaves open (null) follows the series' step once it is known (`follow_the_step`)
         self.given = {"lookback": lookback, "horizon": horizon, "train_stride": train_stride,
                       "eval_stride": eval_stride, "season": season,
-                      "seasons": None if seasons is None else {k: int(v) for k, v in dict(seasons).items()}}
+                      "seasons": None if seasons is None else {k: int(v) for k, v in dict(seasons).items()},
+                      "target_lags": None if target_lags is None else [int(m) for m in target_lags]}
         self.min_train_windows = min_train_windows
         self.val_frac, self.test_frac = val_frac, test_frac
         self.frame = None
         self.stride_said = None
 
-    def follow_the_step(self, freq, name):
-        """Lookback, horizon, strides and seasons: the config's where it sets them, else the step's defaults
-        (`frequency_defaults`); a checkpoint's data state fixes them all. Prints what it chose."""
+    def follow_the_step(self, freq, name, rows):
+        """Lookback, horizon, strides, seasons and target lags: the config's where it sets them, else what follows
+        the step (`frequency_defaults`; as target lags, the seasons longer than the lookback where the train split
+        holds twice a window that reads them); a checkpoint's data state fixes them all. Prints what it chose."""
         st, given = self._state, self.given
         if st is not None:  # eval / predict: the model's own windows and seasons
             chosen = {"lookback": st["lookback"], "horizon": st["horizon"], "season": st["season"],
-                      "seasons": st.get("seasons", {"day": st["season"]})}
+                      "seasons": st.get("seasons", {"day": st["season"]}), "target_lags": st["target_lags"]}
             chosen = {**chosen, "train_stride": given["train_stride"] or max(1, chosen["horizon"] // 12),
                       "eval_stride": given["eval_stride"] or chosen["horizon"]}
         else:
@@ -296,10 +298,15 @@ class ForecastDataModule(TaskDataModule):
                 chosen["train_stride"] = max(1, chosen["horizon"] // 12)
             chosen["eval_stride"] = given["eval_stride"] or chosen["horizon"]
             chosen["season"] = given["season"] or next(iter(chosen["seasons"].values()), 1)
+            if given["target_lags"] is None:
+                L, H, train = chosen["lookback"], chosen["horizon"], int(rows * (1 - self.val_frac - self.test_frac))
+                chosen["target_lags"] = [m for m in chosen["seasons"].values() if m > L and m >= H
+                                         and train >= 2 * (L + m + H)]
             self.report_choice(freq, name, chosen, [k for k in given if given[k] is None])
         self.L, self.H = int(chosen["lookback"]), int(chosen["horizon"])
         self.train_stride, self.eval_stride = int(chosen["train_stride"]), int(chosen["eval_stride"])
         self.season, self.seasons = int(chosen["season"]), dict(chosen["seasons"])
+        self.target_lags = [int(m) for m in chosen["target_lags"]]
         if any(m < self.H for m in self.target_lags):
             raise DataError(f"data.target_lags {self.target_lags} must all be >= the horizon {self.H}: a shorter "
                             "lag is not yet observed when the forecast is made")
@@ -315,7 +322,8 @@ class ForecastDataModule(TaskDataModule):
                 "horizon": f"horizon {chosen['horizon']}",
                 "train_stride": f"a training window every {chosen['train_stride']} step(s)",
                 "eval_stride": f"a val/test forecast every {chosen['eval_stride']} step(s)",
-                "season": f"MASE against the seasonal naive of {chosen['season']} step(s)"}
+                "season": f"MASE against the seasonal naive of {chosen['season']} step(s)",
+                "target_lags": f"target lags {chosen['target_lags'] or 'none'} (known features)"}
         parts = [said[k] + ("" if k in followed else " (yours)") for k in said]
         print(f"{name}: one row every {step_words(freq)} ({how}); following that step: " + ", ".join(parts)
               + ". Set data.lookback, data.horizon, data.seasons, ... to choose otherwise.", flush=True)
@@ -358,10 +366,10 @@ class ForecastDataModule(TaskDataModule):
         if self.calendar and not calendar_parts(freq):
             raise DataError(f"{name}: at one row every {step_words(freq)} no calendar feature changes from row to "
                             "row (time of day, day of week, time of year); set data.calendar=false")
-        self.follow_the_step(freq, name)
         if self.rows is not None:  # a part of the series, e.g. a short-series check
             self.frame = self.frame.iloc[self.rows]
         T = len(self.frame)
+        self.follow_the_step(freq, name, T)
         self.b1 = int(T * (1 - self.val_frac - self.test_frac))
         self.b2 = int(T * (1 - self.test_frac))
         need = self.min_history + self.H
@@ -406,7 +414,8 @@ class ForecastDataModule(TaskDataModule):
     def model_dims(self):
         d = self.datasets["train"]
         return {"n_targets": d.y.shape[1], "n_past": d.past.shape[1], "n_known": d.known.shape[1],
-                "lookback": self.L, "horizon": self.H, "ridge": self.fit_ridge(), "seasons": self.seasons}
+                "lookback": self.L, "horizon": self.H, "ridge": self.fit_ridge(), "seasons": self.seasons,
+                "target_lags": self.target_lags}
 
     # ------------------------------------------------------------------ baselines on the same test windows
     def test_actuals(self):

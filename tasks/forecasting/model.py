@@ -17,8 +17,9 @@ forecasts exactly the ridge and training only has to find what the ridge misses.
 
 With `blend: true` the forecast is w * network + (1 - w) * baseline, every quantile alike. The baseline is the
 ridge or one of the seasonal naive forecasts (`seasons` of at most `lookback` steps, which the model reads
-from the lookback), and it and w in {0, 0.1, ..., 1} are chosen together on each validation pass (lowest val
-MAPE of the median, before the band is calibrated) and saved with that epoch's checkpoint: where validation
+from the lookback, and longer ones from their target lags), and it and w in {0, 0.1, ..., 1} are chosen together
+on each validation pass (lowest val MAPE of the median, or MASE when the monitored metric is a MASE, before the band
+is calibrated) and saved with that epoch's checkpoint: where validation
 says the network is no better than a baseline (a short series), the forecast falls back to it, and where both
 carry information, they are averaged. `val/mape_network` logs the network's own val MAPE beside it, in every
 mode; early stopping and the checkpoint follow the blended `val/mape` (following the network's instead trained
@@ -110,7 +111,8 @@ class Forecaster(TaskModule):
     def __init__(self, n_targets, n_past, n_known, lookback, horizon, cell, optim=None, monitor=None,
                  style="direct", hidden_size=64, num_layers=1, dropout=0.0, quantiles=(0.1, 0.5, 0.9),
                  loss="mae", teacher_forcing_start=1.0, teacher_forcing_end=0.5, head_hidden=128,
-                 calibrate="online", band_gamma=0.005, residual=None, blend=False, ridge=None, seasons=None):
+                 calibrate="online", band_gamma=0.005, residual=None, blend=False, ridge=None, seasons=None,
+                 target_lags=None):
         super().__init__(optim, monitor)
         if calibrate not in (True, False, None, "split", "online"):
             raise ValueError(f"unknown model.calibrate {calibrate!r}; choose online, split or false")
@@ -161,6 +163,12 @@ class Forecaster(TaskModule):
         # the lookback step each seasonal naive forecast repeats, per horizon step
         self.naive_steps = [(lookback + np.arange(horizon) - seasonal_lags(horizon, m)).tolist()
                             for m in covered.values()]
+        # a season longer than the lookback is read from its target lag (the last known features, one block of
+        # n_t per lag): at horizon step h the lag m >= H holds y_{origin + h - m}, the seasonal naive forecast
+        lags = list(target_lags or [])
+        names = {m: k for k, m in (seasons or {}).items()}
+        self.lag_blocks = [n_known - (len(lags) - j) * nt for j, m in enumerate(lags) if m > lookback]
+        self.partners += [f"seasonal_naive_{names.get(m, m)}" for m in lags if m > lookback]
         # the target scaler (set from the data state): forecasts are unscaled to original units
         self.register_buffer("mu", torch.zeros(nt), persistent=False)
         self.register_buffer("sd", torch.ones(nt), persistent=False)
@@ -208,7 +216,9 @@ class Forecaster(TaskModule):
     def partner_forecasts(self, y, past, known):
         """What a blend may choose from, scaled [B, H, n_t, P]: the ridge, then each seasonal naive forecast
         (step h of the horizon repeats the same step of the last observed season)."""
+        L, H, nt = self.hparams.lookback, self.hparams.horizon, self.hparams.n_targets
         naive = [y[:, steps] for steps in self.naive_steps]
+        naive += [known[:, L:L + H, c:c + nt] for c in self.lag_blocks]
         return torch.stack([self.ridge_forecast(y, past, known), *naive], -1)
 
     def on_save_checkpoint(self, checkpoint):
@@ -337,12 +347,19 @@ class Forecaster(TaskModule):
         if split == "test":
             self.test_result = {"pred": pred, "actual": actual, "per_horizon": per_step, "overall": overall}
 
+    def select_score(self, actual, pred):
+        """What validation chooses on, the kind of the monitored metric: MASE when it is a MASE (the CSV path's
+        default: defined for zeros and negative values), else MAPE (elecdemand's)."""
+        if "mase" in self.monitor["metric"]:
+            return forecast_metrics(actual, pred, self.data_state["mase_scale"])[0]["mase"]
+        return mape(actual, pred)
+
     def fit_blend(self, median, partners, actual):
         """The baseline (partners [.., n_t, P]) and the weight of the network's median against it with the
-        lowest MAPE on val; on a tie, the higher weight and the earlier baseline."""
+        lowest val score (`select_score`); on a tie, the higher weight and the earlier baseline."""
         grid = np.linspace(1, 0, 11)
-        errs = [[mape(actual, w * median + (1 - w) * partners[..., p]) for p in range(partners.shape[-1])]
-                for w in grid]
+        errs = [[self.select_score(actual, w * median + (1 - w) * partners[..., p])
+                 for p in range(partners.shape[-1])] for w in grid]
         i, p = np.unravel_index(int(np.argmin(errs)), np.shape(errs))
         self.blend_w.fill_(float(grid[i]))
         self.blend_with.fill_(int(p) if grid[i] < 1 else 0)

@@ -284,3 +284,55 @@ def test_a_registered_series_path_is_fetched_when_absent(data_dir, capsys):
     with pytest.raises(DataError, match="CSV file not found"):  # any other missing path stays an error
         ForecastDataModule(source="csv", path=str(data_dir / "raw" / "x" / "us_gasoline.csv"),
                            target="barrels").setup()
+
+
+def test_a_season_longer_than_the_lookback_becomes_a_target_lag_and_a_blend_partner(tmp_path, capsys):
+    """Daily: the year (364 days) is longer than the 8-week lookback. Where the train split holds twice a window
+    that reads it, it becomes a target lag (a known feature) and the blend may choose its seasonal naive forecast,
+    read from that feature: equal to the seasonal naive baseline computed from the raw series. On a shorter series
+    it is left out, and a lag the user sets wins."""
+    from rnnsuite.tasks.forecasting.model import Forecaster
+    df = generated_series("D", 4 * 365, seed=5)
+    path = tmp_path / "daily.csv"
+    df.to_csv(path, index=False)
+    dm = ForecastDataModule(source="csv", path=str(path), target="Demand", target_lags=None)
+    dm.setup()
+    assert dm.target_lags == [364] and "target lags [364] (known features)" in capsys.readouterr().out
+    m = Forecaster(**dm.model_dims(), cell={"type": "lstm", "backend": "fused", "init": "default",
+                                            "nonlinearity": "tanh"}, hidden_size=4, blend=True)
+    m.set_data_state(dm.state())
+    assert m.partners == ["linear_lags", "seasonal_naive_week", "seasonal_naive_year"]
+    batch = next(iter(dm.test_dataloader()))
+    got = m.unscale_partners(m.partner_forecasts(batch["y"], batch["past"], batch["known"])).numpy()
+    y, origins = df["Demand"].to_numpy(), dm.starts["test"] + dm.L
+    by_hand = np.array([[y[o + h - 364] for h in range(dm.H)] for o in origins])
+    np.testing.assert_allclose(got[..., 0, 2], by_hand, rtol=1e-5)
+    np.testing.assert_allclose(dm.baseline_forecasts()["seasonal_naive_year"][..., 0], by_hand)
+    short = tmp_path / "short.csv"
+    df.iloc[:2 * 365].to_csv(short, index=False)
+    for lags, expect in ((None, []), ([364], [364])):
+        dm = ForecastDataModule(source="csv", path=str(short), target="Demand", target_lags=lags)
+        dm.setup()
+        assert dm.target_lags == expect
+
+
+def test_own_csv_is_judged_on_mase_elecdemand_on_mape():
+    """data=csv monitors val/mase and its blend chooses on it; elecdemand keeps val/mape. Where a series has small
+    values, the two choose differently: baseline A is exact on the small value and 5 off on the large one, B is 0.5
+    off on the small value (50%) and exact on the large one; MAPE picks A, MASE (MAE over a fixed scale) picks B."""
+    from rnnsuite.tasks.forecasting.model import Forecaster
+    assert compose("train", ["task=forecasting"]).monitor.metric == "val/mape"
+    own = compose("train", ["task=forecasting", "data=csv", "data.path=my.csv", "data.target=load"])
+    assert own.monitor.metric == "val/mase" and own.callbacks.early_stopping.monitor == "val/mase"
+    actual = np.tile(np.array([1.0, 100.0]), (8, 1))[..., None]  # [N, H=2, n_t=1]
+    a, b = actual + np.array([0.0, 5.0])[:, None], actual + np.array([0.5, 0.0])[:, None]
+    network = actual + 50.0
+    cell = {"type": "lstm", "backend": "fused", "init": "default", "nonlinearity": "tanh"}
+    picks = {}
+    for metric in ("val/mape", "val/mase"):
+        m = Forecaster(1, 0, 2, 8, 2, cell, blend=True, hidden_size=4, seasons={"day": 2, "week": 4},
+                       monitor={"metric": metric, "mode": "min"})
+        m.set_data_state({"mase_scale": [3.0]})
+        m.fit_blend(network, np.stack([a, b, network], -1), actual)
+        picks[metric] = (float(m.blend_w), m.partners[int(m.blend_with)])
+    assert picks == {"val/mape": (0.0, "linear_lags"), "val/mase": (0.0, "seasonal_naive_day")}

@@ -100,8 +100,9 @@ def report(study, runs):
               *baseline_rows("mape", lambda v: f"{v:.2f}"),
               "", "## Test p10–p90 coverage (nominal 0.80; calibrated on val, then online on test)", "", head,
               *model_rows(lambda r: r.results["test"]["coverage"], digits=3),
-              "", "## Val MAPE of the kept checkpoint (%, what every choice was made on)", "", head,
-              *model_rows(lambda r: r.results["best_val"]["val/mape"], digits=2),
+              "", "## Val MASE of the kept checkpoint (what every choice was made on: early stopping, the checkpoint, "
+              "the blend)", "", head,
+              *model_rows(lambda r: r.results["best_val"]["val/mase"], digits=3),
               "", "## What validation chose for the blend (baseline, network weight w)", "", head,
               row(DEFAULT, [blend_choice([r for r in done if r.key["series"] == s and r.key["model"] == DEFAULT])
                             for s in series]), "",
