@@ -285,18 +285,18 @@ class ForecastDataModule(TaskDataModule):
         """Lookback, horizon, strides, seasons and target lags: the config's where it sets them, else what follows
         the step (`frequency_defaults`; as target lags, the seasons longer than the lookback where the train split
         holds twice a window that reads them); a checkpoint's data state fixes them all. Prints what it chose."""
-        st, given = self._state, self.given
+        st, given, auto = self._state, self.given, frequency_defaults(freq)
         if st is not None:  # eval / predict: the model's own windows and seasons
             chosen = {"lookback": st["lookback"], "horizon": st["horizon"], "season": st["season"],
                       "seasons": st.get("seasons", {"day": st["season"]}), "target_lags": st["target_lags"]}
-            chosen = {**chosen, "train_stride": given["train_stride"] or max(1, chosen["horizon"] // 12),
-                      "eval_stride": given["eval_stride"] or chosen["horizon"]}
+            chosen["train_stride"] = given["train_stride"] or max(1, chosen["horizon"] // 12)
         else:
-            auto = frequency_defaults(freq)
             chosen = {k: given[k] if given[k] is not None else auto.get(k) for k in given}
             if given["horizon"] is not None and given["train_stride"] is None:
                 chosen["train_stride"] = max(1, chosen["horizon"] // 12)
-            chosen["eval_stride"] = given["eval_stride"] or chosen["horizon"]
+        # one val/test forecast per horizon below a day (at the same time of day), from every step above
+        chosen["eval_stride"] = given["eval_stride"] or (chosen["horizon"] if auto["eval_stride"] > 1 else 1)
+        if st is None:
             chosen["season"] = given["season"] or next(iter(chosen["seasons"].values()), 1)
             if given["target_lags"] is None:
                 L, H, train = chosen["lookback"], chosen["horizon"], int(rows * (1 - self.val_frac - self.test_frac))

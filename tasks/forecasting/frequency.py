@@ -184,7 +184,7 @@ CALENDAR = {  # kind: (seasons in steps of 1, lookback, horizon)
 
 def frequency_defaults(freq):
     """What follows from the step when the config leaves it open: {"seasons": {name: steps}, "lookback",
-    "horizon", "train_stride"}. A season is kept only when it is a whole number of at least 2 steps."""
+    "horizon", "train_stride", "eval_stride"}. A season is kept only when it is a whole number of at least 2 steps."""
     offset = offset_of(freq)
     kind, length = kind_of(offset)
     if kind == "fixed":
@@ -200,4 +200,8 @@ def frequency_defaults(freq):
         seasons = {k: v / n for k, v in seasons.items()}
         lookback, horizon = max(1, round(lookback / n)), max(1, round(horizon / n))
     seasons = {k: int(v) for k, v in seasons.items() if v == int(v) and v >= 2}
-    return {"seasons": seasons, "lookback": lookback, "horizon": horizon, "train_stride": max(1, horizon // 12)}
+    # val/test forecasts: below a day, one per horizon (a day: issued at the same time of day, as an operator
+    # would); from a day up, one from every step (a rolling origin: more forecasts to choose on and to score)
+    eval_stride = horizon if length < DAY else 1
+    return {"seasons": seasons, "lookback": lookback, "horizon": horizon, "train_stride": max(1, horizon // 12),
+            "eval_stride": eval_stride}

@@ -298,6 +298,8 @@ def test_a_season_longer_than_the_lookback_becomes_a_target_lag_and_a_blend_part
     dm = ForecastDataModule(source="csv", path=str(path), target="Demand", target_lags=None)
     dm.setup()
     assert dm.target_lags == [364] and "target lags [364] (known features)" in capsys.readouterr().out
+    # from a day up, a val/test forecast from every step (below a day, one per horizon: the hourly test above)
+    assert dm.eval_stride == 1 and (np.diff(dm.starts["test"]) == 1).all()
     m = Forecaster(**dm.model_dims(), cell={"type": "lstm", "backend": "fused", "init": "default",
                                             "nonlinearity": "tanh"}, hidden_size=4, blend=True)
     m.set_data_state(dm.state())
