@@ -197,3 +197,10 @@ def test_the_study_json_is_strict_and_holds_the_verdicts_and_the_all_studies_tab
     assert "2 studies, 2 claims: 1 reproduced, 0 not reproduced, 1 inconclusive." in table
     assert strict({"a": [float("-inf"), 1.5]}) == {"a": [None, 1.5]}
     assert Path(tmp_path / "toy.png").is_file()
+
+
+def test_a_run_that_diverged_is_not_still_improving(tmp_path):
+    """Its validations turn NaN after a few falling ones: it stopped at its cap, but nothing was improving."""
+    run = write_run(tmp_path / "d", [0.17, 0.16, 0.15, 0.14, 0.13, 0.12, 0.11, 0.10, "nan", "nan"], 1000)
+    info = stop_info(run)
+    assert info["by"] == "cap" and not info["still_improving"] and info["best_before_last_fifth"] == 0.11

@@ -15,7 +15,6 @@ import re
 import shlex
 import statistics
 import subprocess
-import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -78,6 +77,7 @@ class Study:
     # run -> {name: list}: what the report's figure reads from a run folder (curves), kept in the study JSON so
     # that the figure can be rebuilt from the repository alone
     traces: object = None
+    keep: object = None     # key -> bool: the grid's combinations to run (None: all), e.g. a protocol's own lengths
 
     def runs(self, seeds, quick=False):
         seeds = QUICK_SEEDS if quick else seeds
@@ -88,6 +88,8 @@ class Study:
         for combo in itertools.product(*[list(v.items()) for v in axes.values()], range(1, seeds + 1)):
             *cells, seed = combo
             key = {name: label for name, (label, _) in zip(axes, cells)} | {"seed": seed}
+            if self.keep is not None and not self.keep(key):
+                continue
             overrides = list(self.base) + [o for _, ov in cells for o in ov] + [f"seed={seed}"]
             out.append(Run(key, overrides + (list(self.quick) if quick else [])))
         return out
@@ -184,13 +186,19 @@ def stop_info(run):
     loop = (run.results or {}).get("timing", {}).get("train_loop")
     if not capped and max_time and loop is not None:
         capped = loop >= max_time - 60  # stopped by the clock (within a minute of it), not by early stopping
-    vals = df[["step", metric]].dropna().drop_duplicates("step")[metric].tolist() if metric in df else []
+    vals = []
+    if metric in df:  # as written ("nan" where a validation scored NaN, "" where a row is not a validation)
+        import pandas as pd
+        raw = pd.read_csv(run.dir / "csv" / "metrics.csv", dtype=str, keep_default_na=False)
+        vals = [float(v) for v in raw[metric] if v != ""]
+    diverged = any(not math.isfinite(v) for v in vals[-1:])  # ended on NaN/inf: not improving
+    vals = [v for v in vals if math.isfinite(v)]
     k = max(1, len(vals) // 5)
     before, last = vals[:-k], vals[-k:]
     sign = 1 if mode == "min" else -1
     best_before = min(v * sign for v in before) * sign if before else None
     best_last = min(v * sign for v in last) * sign if last else None
-    improving = bool(before) and (best_before - best_last) * sign > IMPROVING * abs(best_before)
+    improving = bool(before) and not diverged and (best_before - best_last) * sign > IMPROVING * abs(best_before)
     return {"by": "cap" if capped else "early", "step": step, "epoch": epoch, "monitor": metric,
             "validations": len(vals), "best_before_last_fifth": best_before, "best_in_last_fifth": best_last,
             "still_improving": improving}

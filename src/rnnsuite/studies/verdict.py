@@ -149,12 +149,15 @@ def judge(claim, runs):
         if b is not None:
             values |= {"seeds_b": sorted(b), "b": [b[s][1] for s in sorted(b)]}
         verdict, reason = decide(values["a"], claim.kind, claim.bound, values.get("b"), fmt=fmt)
-    used = [r for r, _ in a.values()] + ([r for r, _ in b.values()] if b else [])
-    capped = [r for r in used if capped_while_improving(r)]
-    if capped and not (verdict == REPRODUCED and claim.more_training_helps):
-        names = ", ".join(sorted(r.name for r in capped))
+    groups = [("A ", a), ("B ", b)] if b is not None else [("", a)]
+    used = [r for _, g in groups for r, _ in g.values()]
+    capped = [f"{label}seed {s}" for label, g in groups for s, (r, _) in sorted(g.items()) if capped_while_improving(r)]
+    if capped and verdict != INCONCLUSIVE and not (verdict == REPRODUCED and claim.more_training_helps):
         verdict, reason = INCONCLUSIVE, (f"{len(capped)} run{'s' if len(capped) > 1 else ''} stopped at the cap "
-                                         f"still improving ({names}); without the cap: {verdict}, {reason}")
+                                         f"still improving ({', '.join(capped)}); without the cap: {verdict}, {reason}")
+    elif capped:
+        reason += f"; {len(capped)} run{'s' if len(capped) > 1 else ''} stopped at the cap still improving " \
+                  f"({', '.join(capped)})"
     unknown = sum(not (r.results or {}).get("stop") for r in used)
     if unknown:
         reason += f"; whether {unknown} of its {len(used)} runs hit their cap is not recorded"
