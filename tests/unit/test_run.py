@@ -1,0 +1,53 @@
+"""rnnsuite.run's process-level pieces: the dependency noise it silences (and only that), and the command that
+runs rnn-train in a process of its own (a study's --wrap)."""
+import json
+import logging
+import sys
+import warnings
+
+from rnnsuite.run import console_command, quiet_dependencies
+
+
+def test_quiet_dependencies_drops_lightnings_noise_and_keeps_its_other_lines(tmp_path):
+    import pytorch_lightning as pl
+    from pytorch_lightning.utilities._pytree import _tree_flatten
+    records = []
+    handler = logging.Handler()
+    handler.emit = records.append
+    logging.getLogger("pytorch_lightning").addHandler(handler)
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            quiet_dependencies()
+            quiet_dependencies()  # again: still one filter
+            pl.Trainer(logger=False, limit_train_batches=1.0, limit_val_batches=1, accelerator="cpu",
+                       default_root_dir=tmp_path, enable_progress_bar=False)
+            _tree_flatten(1)  # Lightning's pytree helper builds a torch LeafSpec: torch's FutureWarning
+            warnings.warn_explicit("another FutureWarning", FutureWarning, "_pytree.py", 1,
+                                   module="pytorch_lightning.utilities._pytree")
+    finally:
+        logging.getLogger("pytorch_lightning").removeHandler(handler)
+    said = [r.getMessage() for r in records]
+    assert not [m for m in said if "litlogger" in m or "=1.0)` was configured" in m], said
+    assert "`Trainer(limit_val_batches=1)` was configured so 1 batch will be used." in said  # one batch: a choice
+    assert any(m.startswith("GPU available:") for m in said), said
+    assert [str(w.message) for w in caught if issubclass(w.category, FutureWarning)] == ["another FutureWarning"]
+    assert sum(type(f).__name__ == "_DropNoise" for f in logging.getLogger(
+        "pytorch_lightning.utilities.rank_zero").filters) == 1
+
+
+def test_a_study_run_under_a_wrapper_is_rnn_train_in_its_own_process(tmp_path):
+    """rnn-reproduce --wrap CMD: each run is `CMD <rnn-train> ...`, found through its entry point."""
+    from rnnsuite.studies.base import Run, execute
+    assert console_command("rnn-train")[0] == sys.executable
+    wrapper = tmp_path / "wrap.py"  # records that it ran, then runs the command it was given
+    wrapper.write_text("import os, sys\nopen(sys.argv[1], 'w').write(repr(sys.argv[2:]))\n"
+                       "os.execvp(sys.argv[2], sys.argv[2:])\n")
+    run = Run({"seed": 1}, ["task=synthetic", "data.seq_len=8", "data.n_train=64", "data.n_val=32", "data.n_test=32",
+                            "model.hidden_size=8", "trainer.max_epochs=1", "++trainer.max_time=null"],
+              dir=tmp_path / "run")
+    logged = []
+    assert execute([run], wrap=[sys.executable, str(wrapper), str(tmp_path / "wrapped")], log=logged.append) == 1
+    assert not (run.dir / "error.txt").exists(), (run.dir / "train.log").read_text()[-2000:]
+    assert json.loads((run.dir / "results.json").read_text())["task"] == "synthetic"
+    assert "task=synthetic" in (tmp_path / "wrapped").read_text()
