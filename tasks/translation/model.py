@@ -3,8 +3,9 @@
 Source embedding -> bidirectional stack (hidden/2 per direction, so the memory has `hidden_size` features)
 -> bridge -> unidirectional decoder stack -> readout tanh(W [h; context]) -> vocabulary. Without attention the
 encoder's summary c (its final states) also enters every decoder step and the readout, as in Cho et al. 2014's
-RNNencdec (`summary_input`, on by default there): fed only as the initial state, it fades over a 30-token
-verse and the decoder falls back on a target-side language model. The encoder-decoder,
+RNNencdec (`summary_input`, on by default there): fed only as the initial state, the decoder learned to all but
+ignore it and wrote a few generic verses whatever the source (results/bahdanau.md, "Why the model without
+attention failed"). The encoder-decoder,
 attention and decoders are the shared ones in rnnsuite; this file adds embeddings, loss and scoring.
 """
 import warnings
