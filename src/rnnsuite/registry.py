@@ -24,7 +24,10 @@ BUILTIN_CONFIG = "rnnsuite.conf"
 class Task:
     """What the suite needs to know about a task beyond its config.
 
-    - `predict`: "module:function" behind `rnn-predict task=NAME`; called as `function(model, cfg)`.
+    - `predict`: "module:function" behind `rnn-predict task=NAME`; called as `function(model, cfg)`. Its module
+      may also hold the Python API's answers (rnnsuite.api.Predictor), each called with the model first:
+      `predict_texts(model, texts, ...)`, `forecast(model, df, ...)`, `sample(model, prime, length, ...)`,
+      `caption(model, images, ...)`.
     - `config`: the package holding `task/NAME.yaml` and the task's `data/` options (added to Hydra's
       search path when it is not the suite's own `rnnsuite.conf`).
     - `metrics`: the test metrics the task reports (results.json "test"), name -> meaning.
