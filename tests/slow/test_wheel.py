@@ -24,7 +24,11 @@ def run(cmd, cwd, env=None, timeout=900):
     return proc
 
 
-def test_the_wheel_runs_tasks_outside_the_checkout(tmp_path):
+@pytest.fixture(scope="module")
+def installed(tmp_path_factory):
+    """(python, bin folder, work folder outside the checkout, environment) of a new venv holding the wheels of
+    rnnsuite and of the example parity task."""
+    tmp_path = tmp_path_factory.mktemp("wheel")
     dist = tmp_path / "dist"
     for project in (ROOT, ROOT / "examples" / "parity_task"):
         run([sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", dist, project], cwd=tmp_path)
@@ -45,8 +49,11 @@ def test_the_wheel_runs_tasks_outside_the_checkout(tmp_path):
     where = run([py, "-c", "import rnnsuite, rnnsuite.conf, rnnsuite_parity; print(rnnsuite.__file__); "
                            "print(rnnsuite_parity.__file__)"], work, env).stdout
     assert all(line.startswith(str(env_dir)) for line in where.split()), where
+    return py, env_dir / "bin", work, env
 
-    bin_dir = env_dir / "bin"
+
+def test_the_wheel_runs_tasks_outside_the_checkout(installed):
+    _, bin_dir, work, env = installed
     for task, data in (("sentiment", "sentiment_fixture"), ("parity", "parity_small")):
         run([bin_dir / "rnn-train", f"task={task}", f"data={data}", "trainer.max_epochs=1", *FAST,
              f"hydra.run.dir={work / task}"], work, env)
@@ -61,3 +68,40 @@ def test_the_wheel_runs_tasks_outside_the_checkout(tmp_path):
          f"hydra.sweep.dir={work / 'sweep'}"], work, env)
     summary = json.loads((work / "sweep" / "sweep_summary.json").read_text())
     assert summary["states"] == {"COMPLETE": 2}, summary["states"]
+
+
+# From Python, as a notebook would: train on the fixtures, load each checkpoint, ask it.
+API_SCRIPT = """
+import sys
+import pandas as pd
+import rnnsuite
+from rnnsuite.tasks.forecasting.predict import example_csv
+
+fast = ["logger=csv", "callbacks=quiet", "trainer.enable_progress_bar=false", "trainer.enable_model_summary=false"]
+run = rnnsuite.train("sentiment", "data=sentiment_fixture", *fast, dir="api_sentiment", **{"trainer.max_epochs": 1})
+answers = rnnsuite.load(run.checkpoint).predict(["a moving film", "a dull, lifeless script"])
+print("sentiment", run.results["test"]["acc"], answers)
+assert [label in ("fresh", "rotten") and 0.5 <= p <= 1 for label, p in answers] == [True, True], answers
+
+run = rnnsuite.train("forecasting", "data=forecast_fixture", *fast, dir="api_forecasting", **{"trainer.max_epochs": 1})
+model = rnnsuite.load(run.checkpoint)
+recent = pd.read_csv(example_csv("recent.csv"))
+forecast = model.forecast(recent)
+print("forecasting", run.results["test"]["mae"], len(forecast))
+horizon = model.model.data_state["horizon"]
+assert len(forecast) == horizon and not forecast.isna().any().any(), forecast
+future = pd.to_datetime(recent["time"])[recent["Demand"].isna()]  # the rows after the last observed target
+assert list(forecast["time"]) == list(future.iloc[:horizon]), forecast["time"]
+try:
+    rnnsuite.load("missing.ckpt")
+except rnnsuite.UserError as e:
+    print("error:", e)
+"""
+
+
+def test_the_python_api_from_the_wheel_trains_loads_predicts_and_forecasts(installed):
+    py, _, work, env = installed
+    out = run([py, "-c", API_SCRIPT], work, env).stdout
+    assert "error: checkpoint not found: missing.ckpt" in out
+    assert (work / "api_sentiment" / "checkpoints" / "best.ckpt").is_file()
+    assert (work / "api_forecasting" / "results.json").is_file()
