@@ -354,9 +354,14 @@ def write_report(study, runs, out, command, sessions):
     per_run = list(dict.fromkeys(machine_label(r.results.get("machine")) for r in runs if r.results))
     machines = machines or [m for m in per_run if m != "unknown"]  # sittings from before they were recorded
     example = next((r for r in runs), None)
+    # what the runs took themselves, start to results.json: the wall time also counts the waits for a CPU slot
+    own = sum(60 * r.results["minutes"] for r in runs if r.results and r.results.get("minutes") is not None)
+    own = own if own < 0.5 * seconds * max(1, jobs) else 0  # said only where waiting made the difference
     head = [f"# {study.title}", "",
             f"`{command}` · commit {', '.join(commits)} · total wall time {duration(seconds)}"
-            + (f" ({jobs} runs at a time)" if jobs > 1 else "") + f" · {finished} of {len(runs)} runs finished"
+            + (f" ({jobs} runs at a time)" if jobs > 1 else "")
+            + (f" · the runs' own time {duration(own)} (the rest: starting processes and waiting for a free CPU slot)" if own else "")
+            + f" · {finished} of {len(runs)} runs finished"
             + (f" · on {'; '.join(machines)}" if machines else ""), "",
             *([f"**The runs ran on {len(per_run)} machines:** {'; '.join(per_run)} (each run's is in the JSON).",
                ""] if len(per_run) > 1 else []),
