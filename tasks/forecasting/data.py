@@ -418,13 +418,14 @@ class ForecastDataModule(TaskDataModule):
                 "target_lags": self.target_lags}
 
     # ------------------------------------------------------------------ baselines on the same test windows
-    def test_actuals(self):
-        o = self.starts["test"] + self.L
+    def test_actuals(self, split="test"):
+        o = self.starts[split] + self.L
         return np.stack([self.raw_y[i: i + self.H] for i in o]), o
 
-    def baseline_forecasts(self):
-        """{name: [N, H, n_targets]} forecasts for the test windows, from history before each origin only."""
-        actual, origins = self.test_actuals()
+    def baseline_forecasts(self, split="test"):
+        """{name: [N, H, n_targets]} forecasts for the test (or val) windows, from history before each origin
+        only."""
+        actual, origins = self.test_actuals(split)
         y, H = self.raw_y, self.H
         out = {"naive": np.stack([np.repeat(y[o - 1: o], H, 0) for o in origins])}
         for name, m in self.seasons.items():
@@ -432,7 +433,7 @@ class ForecastDataModule(TaskDataModule):
                 continue  # a season longer than the history before the first test forecast
             back = np.arange(H) - seasonal_lags(H, m)
             out[f"seasonal_naive_{name}"] = np.stack([y[o + back] for o in origins])
-        out["linear_lags"] = self.linear_forecast()
+        out["linear_lags"] = self.linear_forecast(split)
         return out
 
     def ridge_features(self, ds, starts):
@@ -462,20 +463,20 @@ class ForecastDataModule(TaskDataModule):
             self._ridge = best.coef_.T.astype(np.float32), best.intercept_.astype(np.float32)
         return self._ridge
 
-    def linear_forecast(self):
+    def linear_forecast(self, split="test"):
         """The classical baseline: the ridge forecast (`fit_ridge`) of the test windows, in original units."""
         w, b = self.fit_ridge()
-        Xt = self.ridge_features(self.datasets["test"], self.starts["test"])
+        Xt = self.ridge_features(self.datasets[split], self.starts[split])
         pred = (Xt @ w + b).reshape(len(Xt), self.H, -1)
         mu = np.array([self._state["scaler"][c][0] for c in self._state["targets"]])
         sd = np.array([self._state["scaler"][c][1] for c in self._state["targets"]])
         return pred * sd + mu
 
-    def baselines(self):
-        actual, _ = self.test_actuals()
+    def baselines(self, split="test"):
+        actual, _ = self.test_actuals(split)
         scale = self._state["mase_scale"]
         out = {}
-        for name, pred in self.baseline_forecasts().items():
+        for name, pred in self.baseline_forecasts(split).items():
             overall, per_step = forecast_metrics(actual, pred, scale)
             out[name] = {**overall, "per_horizon": per_step}
         return out

@@ -453,6 +453,9 @@ class Forecaster(TaskModule):
                 "style": self.hparams.style, "quantiles": self.quantiles,
                 "windows": {k: int(len(datamodule.starts[k])) for k in ("train", "val", "test")},
                 "filled_missing": datamodule.filled,
+                # the baselines on the val windows every choice was made on (test: results.json's "baselines")
+                "val_baselines": {k: {m: v[m] for m in ("mae", "mape", "mase")}
+                                  for k, v in datamodule.baselines("val").items()},
                 # what the run followed from the series' step (or was given): the own-series study tables it
                 "step": {"freq": st["freq"], "rows": int(len(datamodule.frame)), "lookback": self.hparams.lookback,
                          "horizon": self.hparams.horizon, "seasons": st.get("seasons"), "season": st["season"]}}

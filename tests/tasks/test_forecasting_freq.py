@@ -167,6 +167,10 @@ def test_hourly_seasons_baselines_and_windows_follow_data_freq_alone(tmp_path, c
     for name, m in (("day", 24), ("week", 168)):
         by_hand = np.array([[y[o + h - m] for h in range(24)] for o in origins])
         np.testing.assert_allclose(forecasts[f"seasonal_naive_{name}"][..., 0], by_hand)
+    b1 = int(len(y) * 0.7)  # the val windows, where every choice is made, get the same baselines
+    val = np.arange(b1, b2 - 24 + 1, 24)
+    np.testing.assert_allclose(dm.baseline_forecasts("val")["seasonal_naive_week"][..., 0],
+                               np.array([[y[o + h - 168] for h in range(24)] for o in val]))
     train = y[: int(len(y) * 0.7)]
     assert dm.state()["mase_scale"][0] == pytest.approx(np.mean(np.abs(train[24:] - train[:-24])))
     # what the user sets wins, and is marked as theirs
