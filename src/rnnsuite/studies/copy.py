@@ -5,7 +5,11 @@ import math
 from .base import Study, fmt_mean_std, group_values, table
 from .verdict import Claim
 
-CELLS = {"LSTM": ["cell=lstm"], "GRU": ["cell=gru"]}
+FB3 = "LSTM, forget bias 3"
+# The suite's LSTM starts its forget gate at bias 1 (sigmoid 0.73: a symbol's trace fades by 0.73 a step); with
+# bias 3 (0.95) the cell starts out holding what it stored: the measured reason when the default is slow to copy.
+CELLS = {"LSTM": ["cell=lstm"], "GRU": ["cell=gru"], FB3: ["cell=lstm", "cell.forget_bias=3"]}
+NAMES = {"LSTM": "LSTM (forget bias 1, the suite's default)", FB3: "LSTM with forget bias 3"}
 SHORT, LONG = (10, 20), (100, 200, 300)
 # updates of 64 sequences: enough for the gated cells to copy at T <= 20 (they stop once copied), and at T >= 100
 # as many as two slots of this machine give in about an hour per delay
@@ -51,12 +55,13 @@ def updates_to(level):
 
 
 def claims():
-    out = [Claim(f"{cell.lower()}-solves-T{T}", f"The {cell} solves the copy task at T = {T} (>= 99% of the copied "
-                 "symbols right)", "a gated RNN copies short sequences (Hochreiter & Schmidhuber 1997; Arjovsky et "
-                 "al. 2016 use T >= 100 because short delays are easy)", copied, "at_least",
+    slug = {"LSTM": "lstm", "GRU": "gru", FB3: "lstm-fb3"}
+    out = [Claim(f"{slug[cell]}-solves-T{T}", f"The {NAMES.get(cell, cell)} solves the copy task at T = {T} (>= 99% "
+                 "of the copied symbols right)", "a gated RNN copies short sequences (Hochreiter & Schmidhuber "
+                 "1997; Arjovsky et al. 2016 use T >= 100 because short delays are easy)", copied, "at_least",
                  where={"cell": cell, "T": T}, bound=COPIED, digits=1, scale=100.0, unit="%",
                  more_training_helps=True)
-           for T in SHORT for cell in ("LSTM", "GRU")]
+           for T in SHORT for cell in ("LSTM", "GRU", FB3)]
     paper = "the LSTM beats the memoryless baseline only at T = 100, not at 200, 300 or 500 (Arjovsky, Shah & " \
             "Bengio 2016, Fig. 1)"
     out.append(Claim("lstm-beats-baseline-T100", "The LSTM beats the memoryless baseline at T = 100 (test "
