@@ -107,7 +107,7 @@ def test_list_names_every_study_with_its_verdict_counts_and_a_wrong_one_is_one_e
     assert main(["--list", "--out", str(tmp_path)]) == 0
     out = capsys.readouterr().out
     listed = re.findall(r"^(\w+)\s+\d+ runs", out, re.M)
-    assert listed == list(STUDIES) and len(listed) == 12
+    assert listed == list(STUDIES) and len(listed) >= 12
     said = re.findall(r"^\s+verdicts: (.*)$", out, re.M)
     assert said[list(STUDIES).index("copy")] == "2 reproduced, 1 not reproduced, 1 inconclusive"
     assert said.count("no committed verdicts") == len(STUDIES) - 1
