@@ -63,6 +63,12 @@ def hide_absent_gpus():
 LIGHTNING_NOISE = re.compile(r"💡 Tip: .*litlogger|`Trainer\(\w+=1\.0\)` was configured so ", re.S)
 
 
+# Lightning's info lines go to one of these, the one its package imported last named (lightning_utilities'
+# rank_zero_module.log): pytorch_lightning's, or lightning.pytorch's once a sweep's Optuna callback imports that.
+RANK_ZERO_LOGGERS = [f"{package}.utilities.rank_zero" for package in
+                     ("pytorch_lightning", "lightning_fabric", "lightning.pytorch", "lightning.fabric")]
+
+
 class _DropNoise(logging.Filter):
     def filter(self, record):
         return not LIGHTNING_NOISE.match(record.getMessage())
@@ -74,7 +80,7 @@ def quiet_dependencies():
     (`isinstance(treespec, LeafSpec)`, from its own pytree helper). Safe to call again."""
     warnings.filterwarnings("ignore", message=r"`isinstance\(treespec, LeafSpec\)` is deprecated",
                             category=FutureWarning, module=r"(pytorch_lightning|lightning\.pytorch)\.")
-    for name in ("pytorch_lightning.utilities.rank_zero", "lightning.pytorch.utilities.rank_zero"):
+    for name in RANK_ZERO_LOGGERS:
         log = logging.getLogger(name)
         if not any(isinstance(f, _DropNoise) for f in log.filters):
             log.addFilter(_DropNoise())
