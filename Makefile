@@ -39,7 +39,7 @@ bench: setup
 reproduce: setup
 	$(VENV)/bin/rnn-reproduce $(STUDY)
 
-# The docs: regenerate every generated page (docs/, the README draft) from results/*.json, results/bench/ and
+# The docs: regenerate every generated page (docs/, README.md) from results/*.json, results/bench/ and
 # results/ledger/, then build the site with no warning allowed (build/site/).
 docs: setup
 	$(PY) -m rnnsuite.docsgen

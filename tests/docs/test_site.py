@@ -18,7 +18,7 @@ def test_site_builds_strict(tmp_path):
     assert r.returncode == 0, r.stderr[-3000:]
     assert (tmp_path / "site/textbook/index.html").is_file()
     assert (tmp_path / "site/studies/vanishing.png").is_file()   # the hook serves results/STUDY.png
-    assert not (tmp_path / "site/_src").exists() and not (tmp_path / "site/README_draft").exists()
+    assert not (tmp_path / "site/_src").exists()
 
 
 def test_a_broken_link_fails_the_build(tmp_path):
