@@ -23,7 +23,7 @@ is calibrated) and saved with that epoch's checkpoint: where validation
 says the network is no better than a baseline (a short series), the forecast falls back to it, and where both
 carry information, they are averaged. `val/mape_network` logs the network's own val MAPE beside it, in every
 mode; early stopping and the checkpoint follow the blended `val/mape` (following the network's instead trained
-longer, but did no better on test: `tasks/forecasting/README.md`).
+longer, but did no better on test: docs/tasks/forecasting.md).
 
 `calibrate` pads the p10-p90 band with the conformity scores of the validation forecasts (conformalized quantile
 regression). `split` keeps that one pad. `online` (the default) starts from it and, where the actuals follow the

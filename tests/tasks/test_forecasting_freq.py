@@ -1,6 +1,6 @@
 """Forecasting at every common step: generated series from one minute to one month run through rnn-train, rnn-eval
-and rnn-predict (in this process), the defaults that follow the step, the messages that name it, and the README's
-own-series command on an hourly CSV with gaps and missing values."""
+and rnn-predict (in this process), the defaults that follow the step, the messages that name it, and the docs'
+own-series command (docs/tasks/forecasting.md) on an hourly CSV with gaps and missing values."""
 import json
 import re
 from pathlib import Path
@@ -19,7 +19,8 @@ from ..conftest import FAST, compose
 pytestmark = pytest.mark.xdist_group("forecasting_freq")
 
 FREQS = ["1min", "5min", "15min", "30min", "1h", "3h", "D", "1D", "B", "W", "MS", "ME"]
-# each step's expected defaults, written out by hand (seasons, lookback, horizon): the README's table
+# each step's expected defaults, written out by hand (seasons, lookback, horizon): the table of
+# docs/tasks/forecasting.md, *What follows the step*
 DEFAULTS = {
     "1min": ({"hour": 60, "day": 1440}, 1440, 60),
     "5min": ({"hour": 12, "day": 288}, 288, 12),
@@ -215,8 +216,9 @@ def test_a_step_the_task_cannot_serve_is_one_error_saying_what_works(tmp_path):
 
 
 def readme_command():
-    """The own-series command of tasks/forecasting/README.md (the first `rnn-train ... data=csv` line)."""
-    readme = (Path(__file__).resolve().parents[2] / "tasks" / "forecasting" / "README.md").read_text()
+    """The own-series command of the forecasting page, docs/tasks/forecasting.md (its first `rnn-train ... data=csv`
+    line)."""
+    readme = (Path(__file__).resolve().parents[2] / "docs" / "tasks" / "forecasting.md").read_text()
     readme = re.sub(r"\\\n\s*", " ", readme)  # continued lines
     line = next(ln for ln in readme.splitlines() if ln.startswith("rnn-train") and "data=csv" in ln)
     return re.sub(r"\s+#.*", "", line).split()[1:]
@@ -224,7 +226,7 @@ def readme_command():
 
 def test_readme_own_series_command_on_an_hourly_csv_with_gaps_and_missing_values(tmp_path, data_dir, predict_here,
                                                                                  capsys):
-    """A user's hourly file with missing hours and empty values: the README's command plus only data.fill_gaps and
+    """A user's hourly file with missing hours and empty values: the docs' command plus only data.fill_gaps and
     data.fill_na (and this test's tiny budget) trains, says what it filled and chose, and forecasts the next day."""
     from rnnsuite.run import train
     overrides = readme_command()

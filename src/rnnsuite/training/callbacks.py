@@ -69,7 +69,7 @@ class EMA(WeightAveraging):
     window grows with the run and no fixed decay has to guess the run's length: there is no start-up bias
     early on and a wide average late. It pays while the learning rate is high: a run looked at midway, or
     stopped early, holds weights that score better than its last ones. Under a schedule that anneals to 0 the
-    average lags the improving weights at the end and scores worse (tasks/charlm/README.md has the runs).
+    average lags the improving weights at the end and scores worse (docs/tasks/charlm.md has the runs).
     `callbacks.ema={_target_:rnnsuite.training.callbacks.EMA,gamma:7}` turns it on.
 
     `select=True` keeps whichever scores better at each validation: every validation batch is scored with the
