@@ -11,7 +11,10 @@ def test_quick_bench_produces_the_whole_table(tmp_path, data_dir):
     r = run_cli("rnn-bench", "--quick", "--repeats", "2", "--json", out, "--figure", fig)  # 2: a bare loop after a fit
     assert r.returncode == 0, r.stderr[-3000:]
     res = json.loads(out.read_text())
-    assert {(c["cell"], c["H"]) for c in res["cells"]} == {(c, 32) for c in ("rnn", "lstm", "gru")}
+    one_layer = [c for c in res["cells"] if "label" not in c]
+    assert {(c["cell"], c["H"]) for c in one_layer} == {(c, 32) for c in ("rnn", "lstm", "gru")}
+    charlm = [c for c in res["cells"] if "label" in c]  # charlm's stack: its layers from the task's config
+    assert [(c["cell"], c["layers"]) for c in charlm] == [("lstm", 2)] and "charlm default" in charlm[0]["label"]
     for c in res["cells"]:
         assert c["fused_gflops"] > 0 and c["step_gflops"] > 0 and c["matmul_peak_gflops"] > 0
     assert [t["task"] for t in res["tasks"]] == suite_tasks()

@@ -61,38 +61,53 @@ def machine():
 
 
 # ------------------------------------------------------------------ cells
+def charlm_shape(quick):
+    """charlm's default LSTM as the task trains it: (layers, embedding, hidden, streams, window) from its config."""
+    from ..config import compose
+    cfg = compose(overrides=["task=charlm"])
+    m, d = cfg.model, cfg.data
+    shape = (m.num_layers, m.embed_dim, m.hidden_size, d.batch_size, d.k2)
+    return (shape[0], 16, 32, 8, 10) if quick else shape
+
+
 def bench_cells(quick, repeats):
+    """Each cell's fused and step backends (one layer, input = hidden) against the matmul peak, then charlm's default
+    stack at its own shape (the bound of that task's float32 step rate)."""
     from ..cells import RecurrentStack
     from ..training.precision import CPU_BF16_FLAGS, cpu_flags, onednn_bf16
     B, T = (8, 10) if quick else (64, 100)
     bf16 = bool(set(CPU_BF16_FLAGS) & cpu_flags()) and onednn_bf16()  # elsewhere bf16 is emulated
+    layers, E, Hc, Bc, Tc = charlm_shape(quick)
+    shapes = [(cell, 1, H, H, B, T, None) for H in ((32,) if quick else (256, 512)) for cell in ("rnn", "lstm", "gru")]
+    shapes.append(("lstm", layers, E, Hc, Bc, Tc, "charlm default"))
     rows = []
-    for H in ((32,) if quick else (256, 512)):
-        x = torch.randn(B, T, H)
-        for cell in ("rnn", "lstm", "gru"):
-            G = GATES[cell]
-            a, w = torch.randn(B * T, H), torch.randn(H, G * H)
-            peak = 2 * B * T * H * G * H / median_time(lambda a=a, w=w: a @ w, repeats * 4)
-            # forward: input + recurrent projections, 2*B*T*G*H*(I+H); backward ~ twice that
-            flops = 3 * 2 * B * T * G * H * (H + H)
-            row = {"cell": cell, "H": H, "B": B, "T": T, "matmul_peak_gflops": peak / 1e9}
-            for backend in ("fused", "step"):
-                torch.manual_seed(0)
-                stack = RecurrentStack(cell, H, H, backend=backend)
+    for cell, L, In, H, B, T, label in shapes:
+        x = torch.randn(B, T, In)
+        G = GATES[cell]
+        a, w = torch.randn(B * T, H), torch.randn(H, G * H)
+        peak = 2 * B * T * H * G * H / median_time(lambda a=a, w=w: a @ w, repeats * 4)
+        # forward: input + recurrent projections of each layer, 2*B*T*G*H*(I+H); backward ~ twice that
+        flops = 3 * 2 * B * T * G * H * ((In + H) + (L - 1) * 2 * H)
+        row = {"cell": cell, "H": H, "B": B, "T": T, "matmul_peak_gflops": peak / 1e9}
+        if label:
+            row |= {"label": f"{cell}, {label} ({L} layers, input {In}, B {B}, T {T})", "layers": L, "input": In}
+        for backend in ("fused", "step"):
+            torch.manual_seed(0)
+            stack = RecurrentStack(cell, In, H, num_layers=L, backend=backend)
 
-                def fwd_bwd(stack=stack, autocast=False, x=x):
-                    stack.zero_grad()
-                    with torch.autocast("cpu", torch.bfloat16, enabled=autocast):
-                        y, _ = stack(x)
-                    y.float().sum().backward()
-                t = median_time(fwd_bwd, repeats)
-                row[f"{backend}_gflops"] = flops / t / 1e9
-                row[f"{backend}_of_peak"] = flops / t / peak
-                if backend == "fused" and bf16:
-                    row["bf16_over_fp32"] = t / median_time(lambda s=stack: fwd_bwd(s, True), repeats)
-            row["fused_over_step"] = row["fused_gflops"] / row["step_gflops"]
-            row.setdefault("bf16_over_fp32", None)
-            rows.append(row)
+            def fwd_bwd(stack=stack, autocast=False, x=x):
+                stack.zero_grad()
+                with torch.autocast("cpu", torch.bfloat16, enabled=autocast):
+                    y, _ = stack(x)
+                y.float().sum().backward()
+            t = median_time(fwd_bwd, repeats)
+            row[f"{backend}_gflops"] = flops / t / 1e9
+            row[f"{backend}_of_peak"] = flops / t / peak
+            if backend == "fused" and bf16:
+                row["bf16_over_fp32"] = t / median_time(lambda s=stack: fwd_bwd(s, True), repeats)
+        row["fused_over_step"] = row["fused_gflops"] / row["step_gflops"]
+        row.setdefault("bf16_over_fp32", None)
+        rows.append(row)
     return rows
 
 
@@ -343,7 +358,8 @@ def markdown(res):
         lines += ["", "| cell | H | fused GFLOP/s | step GFLOP/s | fused / step | fused of matmul peak | "
                   "step of matmul peak | matmul peak GFLOP/s | bf16 / fp32 |", "|---|---|---|---|---|---|---|---|---|"]
     for r in res["cells"]:
-        lines.append(f"| {r['cell']} | {r['H']} | {fmt(r['fused_gflops'], 1)} | {fmt(r['step_gflops'], 1)} | "
+        lines.append(f"| {r.get('label', r['cell'])} | {r['H']} | {fmt(r['fused_gflops'], 1)} | "
+                     f"{fmt(r['step_gflops'], 1)} | "
                      f"{fmt(r['fused_over_step'])} | {fmt(r['fused_of_peak'])} | {fmt(r['step_of_peak'])} | "
                      f"{fmt(r['matmul_peak_gflops'], 1)} | "
                      f"{fmt(r['bf16_over_fp32']) if r['bf16_over_fp32'] else 'not native'} |")
