@@ -138,12 +138,16 @@ def test_every_task_config_is_a_registered_task():
 
 
 def test_the_readme_lists_every_task_with_its_documented_metrics():
-    rows = {}
+    """The README (generated from docs/_src/README.md) names every built-in task, the metrics its registration
+    documents (which the task contract holds each task's results.json to), and links to the task's page."""
+    rows, links = {}, {}
     for line in (ROOT / "README.md").read_text().splitlines():
         cells = [c.strip() for c in line.split("|")]
         if len(cells) == 6 and cells[3].startswith("`") and "," in cells[4]:
             rows[cells[3].strip("`")] = [m.strip() for m in cells[4].split(",")]
+            links[cells[3].strip("`")] = re.findall(r"\]\(([^)]+)\)", cells[2])
     builtin = {n: t for n, t in all_tasks().items() if t.config == "rnnsuite.conf"}
     assert set(rows) == set(builtin)
     for name, task in builtin.items():
         assert rows[name] == list(task.metrics), name
+        assert links[name] == [f"docs/tasks/{name}.md"] and (ROOT / links[name][0]).is_file(), name
