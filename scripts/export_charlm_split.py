@@ -168,7 +168,8 @@ def run(args):
     # a background shell may start us with SIGINT ignored, which Python would pass on: the child then never
     # sees the KeyboardInterrupt that --max-seconds is meant to raise
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, bufsize=1,
-                            env={**os.environ, "PYTHONUNBUFFERED": "1"}, preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+                            env={**os.environ, "PYTHONUNBUFFERED": "1"},
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     done = threading.Event()
 
     def watch():

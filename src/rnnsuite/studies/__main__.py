@@ -1,5 +1,5 @@
 """`python -m rnnsuite.studies [RESULTS_DIR]`: one table of every study's verdicts, read from RESULTS_DIR/*.json
-(default: results), the table the README's is generated from."""
+(default: results), the table docs/studies/index.md is generated from."""
 import sys
 
 from .verdict import all_verdicts_table

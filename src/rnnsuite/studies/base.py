@@ -360,7 +360,8 @@ def write_report(study, runs, out, command, sessions):
     head = [f"# {study.title}", "",
             f"`{command}` · commit {', '.join(commits)} · total wall time {duration(seconds)}"
             + (f" ({jobs} runs at a time)" if jobs > 1 else "")
-            + (f" · the runs' own time {duration(own)} (the rest: starting processes and waiting for a free CPU slot)" if own else "")
+            + (f" · the runs' own time {duration(own)} (the rest: starting processes and waiting for a free CPU "
+               "slot)" if own else "")
             + f" · {finished} of {len(runs)} runs finished"
             + (f" · on {'; '.join(machines)}" if machines else ""), "",
             *([f"**The runs ran on {len(per_run)} machines:** {'; '.join(per_run)} (each run's is in the JSON).",

@@ -233,7 +233,7 @@ def all_verdicts(results_dir="results"):
 
 
 def all_verdicts_table(results_dir="results"):
-    """One markdown table of every study's verdicts, from results/*.json alone (the README's table)."""
+    """One markdown table of every study's verdicts, from results/*.json alone (docs/studies/index.md's table)."""
     found = all_verdicts(results_dir)
     lines = ["| study | claim | paper | ours (mean ± std, n seeds) | verdict |", "|---|---|---|---|---|"]
     for study, records in found.items():
