@@ -64,7 +64,7 @@ STUDY = Study(
     title="sentiment: the default ensemble of 3 BiLSTMs against one of its members and the baselines",
     base=["task=sentiment"],
     axes={"model": MODELS},
-    budget="the sentiment task's defaults (8 epochs, the best val accuracy's checkpoint is tested)",
+    budget="the sentiment task's defaults (4 epochs, the best val accuracy's checkpoint is tested)",
     report=report,
     rows="model",
     quick=["data=sentiment_fixture", "data.fixture_size=200", "trainer.max_epochs=1", "model.hidden_size=16",
