@@ -121,6 +121,9 @@ def build_loggers(cfg, wandb_names=None):
         is_wandb = lcfg._target_.endswith("WandbLogger")
         logger = instantiate(lcfg, **(wandb_names or {})) if is_wandb else instantiate(lcfg)
         if isinstance(logger, WandbLogger):
+            # Lightning passes wandb.init anonymous=None, which W&B warns is deprecated on every run: unset is
+            # what we mean (the setting has no effect)
+            logger._wandb_init.pop("anonymous", None)
             logger.experiment.config.update({"run_config": plain(cfg)}, allow_val_change=True)
         loggers.append(logger)
     return loggers

@@ -53,3 +53,19 @@ def test_a_study_run_under_a_wrapper_is_rnn_train_in_its_own_process(tmp_path):
     assert not (run.dir / "error.txt").exists(), (run.dir / "train.log").read_text()[-2000:]
     assert json.loads((run.dir / "results.json").read_text())["task"] == "synthetic"
     assert "task=synthetic" in (tmp_path / "wrapped").read_text()
+
+
+def test_a_wandb_run_prints_no_deprecation_of_a_setting_nobody_set(tmp_path, monkeypatch, capfd):
+    """Lightning hands wandb.init `anonymous=None`, which W&B warns about on every run; build_loggers drops it."""
+    from omegaconf import OmegaConf
+
+    from rnnsuite.run import build_loggers, finish_loggers
+    monkeypatch.setenv("WANDB_MODE", "offline")
+    monkeypatch.delenv("WANDB_SILENT", raising=False)
+    cfg = OmegaConf.create({"logger": {"wandb": {"_target_": "pytorch_lightning.loggers.WandbLogger",
+                                                 "project": "probe", "save_dir": str(tmp_path)}}})
+    loggers = build_loggers(cfg)
+    finish_loggers(loggers)
+    err = capfd.readouterr().err
+    assert "wandb" in err.lower(), err  # W&B did speak (offline run): the check below is not vacuous
+    assert "anonymous" not in err, err
