@@ -110,7 +110,7 @@ def report(study, runs):
     lines = ["## The series and what the run chose from its step", "",
              "Each run is the command a user types for their own CSV (below): the step is inferred from the "
              "timestamps and the seasons, lookback, horizon and strides follow it "
-             "(tasks/forecasting/README.md, *What follows the step*).", "", head,
+             "(docs/tasks/forecasting.md, *What follows the step*).", "", head,
              row("command", ["`rnn-train task=forecasting " + " ".join(SERIES.get(s, [])) + "`" for s in series])]
     facts = [             ("rows (after filling)", lambda r: f"{r.results['step']['rows']:,}"),
              ("step", lambda r: r.results["step"]["freq"]),
@@ -160,7 +160,8 @@ STUDY = Study(
     title="own_series: forecasting public series through the CSV path, with the defaults that follow their step",
     base=["task=forecasting"],
     axes={"cell": {"LSTM": ["cell=lstm"]}, "series": SERIES, "model": MODELS},
-    budget="the forecasting task's defaults (up to 20 epochs, early stopping on val MAPE), one core",
+    budget="the forecasting task's defaults through the CSV path (up to 20 epochs, early stopping and the blend on "
+           "val MASE), one core",
     report=report,
     rows="model",
     quick=QUICK,
