@@ -14,8 +14,11 @@ def test_quiet_dependencies_drops_lightnings_noise_and_keeps_its_other_lines(tmp
     records = []
     handler = logging.Handler()
     handler.emit = records.append
-    for name in RANK_ZERO_LOGGERS:  # whichever Lightning logs to in this process (an earlier test may change it)
-        logging.getLogger(name).addHandler(handler)
+    loggers = [logging.getLogger(name) for name in RANK_ZERO_LOGGERS]  # whichever Lightning logs to here
+    before = [(log.disabled, log.level) for log in loggers]
+    for log in loggers:  # an earlier in-process Hydra run may have disabled them (hydra/job_logging=disabled)
+        log.addHandler(handler)
+        log.disabled, log.level = False, logging.INFO
     try:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
@@ -27,8 +30,9 @@ def test_quiet_dependencies_drops_lightnings_noise_and_keeps_its_other_lines(tmp
             warnings.warn_explicit("another FutureWarning", FutureWarning, "_pytree.py", 1,
                                    module="pytorch_lightning.utilities._pytree")
     finally:
-        for name in RANK_ZERO_LOGGERS:
-            logging.getLogger(name).removeHandler(handler)
+        for log, (disabled, level) in zip(loggers, before):
+            log.removeHandler(handler)
+            log.disabled, log.level = disabled, level
     said = [r.getMessage() for r in records]
     assert not [m for m in said if "litlogger" in m or "=1.0)` was configured" in m], said
     assert "`Trainer(limit_val_batches=1)` was configured so 1 batch will be used." in said  # one batch: a choice
