@@ -204,3 +204,15 @@ def test_a_run_that_diverged_is_not_still_improving(tmp_path):
     run = write_run(tmp_path / "d", [0.17, 0.16, 0.15, 0.14, 0.13, 0.12, 0.11, 0.10, "nan", "nan"], 1000)
     info = stop_info(run)
     assert info["by"] == "cap" and not info["still_improving"] and info["best_before_last_fifth"] == 0.11
+
+
+def test_a_machine_read_from_a_precision_note_joins_the_recorded_cpu_it_agrees_with():
+    from rnnsuite.studies.base import machine_from_note, machine_label, same_kind
+    avx2 = {"cpu": "AMD EPYC", "cores": 2, "flags": "avx2", "torch": "2"}
+    bf16 = {"cpu": "AMD EPYC", "cores": 2, "flags": "avx2 avx512f avx512_bf16", "torch": "2"}
+    no_bf16 = machine_from_note({"precision": {"why": "auto on cpu: AMD EPYC has no native bf16 (no ...)"}})
+    has_bf16 = machine_from_note({"precision": {"why": "auto on cpu: AMD EPYC has avx512_bf16"}})
+    assert same_kind(no_bf16, [avx2, no_bf16]) == avx2  # one AVX2 EPYC, not two machines
+    assert same_kind(no_bf16, [bf16, no_bf16]) == no_bf16  # the note says no bf16: not the bf16 EPYC
+    assert same_kind(has_bf16, [avx2, bf16, has_bf16]) == bf16
+    assert machine_label(same_kind(no_bf16, [no_bf16])) == "AMD EPYC (no avx512_bf16/amx_bf16)"

@@ -320,6 +320,19 @@ def machine_from_note(results):
     return {"cpu": m.group(1), "flags": flags, "from": "the run's precision note"}
 
 
+def same_kind(m, recorded):
+    """A machine read from a run's precision note (CPU name, bf16 or not) as the fully recorded one of the same CPU
+    that it agrees with, so that one CPU kind is not counted as two; otherwise as it is."""
+    if not m or m.get("from") is None:
+        return m
+    for full in recorded:
+        full_bf16 = bool(full) and ("avx512_bf16" in full["flags"] or "amx_bf16" in full["flags"])
+        same_cpu = full and full.get("from") is None and full.get("cpu") == m["cpu"]
+        if same_cpu and m["flags"].startswith("no") != full_bf16:
+            return full
+    return m
+
+
 def machine_label(m):
     if not m:
         return "unknown"
@@ -351,7 +364,8 @@ def write_report(study, runs, out, command, sessions):
     finished = sum(r.results is not None for r in runs)
     jobs = max(s.get("jobs", 1) for s in sessions)
     machines = list(dict.fromkeys(s["machine"] for s in sessions if s.get("machine")))
-    per_run = list(dict.fromkeys(machine_label(r.results.get("machine")) for r in runs if r.results))
+    recorded = [r.results.get("machine") for r in runs if r.results]
+    per_run = list(dict.fromkeys(machine_label(same_kind(m, recorded)) for m in recorded))
     machines = machines or [m for m in per_run if m != "unknown"]  # sittings from before they were recorded
     example = next((r for r in runs), None)
     # what the runs took themselves, start to results.json: the wall time also counts the waits for a CPU slot
