@@ -305,7 +305,7 @@ def render_studies(src, page):
         finished, total, seconds, counts = study_summary(src, study)
         verdicts = ", ".join(f"{n} {k}" for k, n in counts.items()) if counts else "not judged yet"
         lines.append(f"| [`{study}`]({relative(f'docs/studies/{study}.md', page)}) | {cell(what)} | "
-                     f"{finished} of {total} | {duration(seconds)} | {verdicts} |")
+                     f"{finished} of {total} | {duration(seconds) if seconds else 'not recorded'} | {verdicts} |")
     return "\n".join(lines)
 
 

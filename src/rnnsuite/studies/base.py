@@ -372,8 +372,10 @@ def write_report(study, runs, out, command, sessions):
     own = sum(60 * r.results["minutes"] for r in runs if r.results and r.results.get("minutes") is not None)
     own = own if own < 0.5 * seconds * max(1, jobs) else 0  # said only where waiting made the difference
     head = [f"# {study.title}", "",
-            f"`{command}` · commit {', '.join(commits)} · total wall time {duration(seconds)}"
-            + (f" ({jobs} runs at a time)" if jobs > 1 else "")
+            f"`{command}` · commit {', '.join(commits)} · "
+            + (f"total wall time {duration(seconds)}" if seconds else "wall time not recorded (the finished runs "
+               "ran in a sitting that was cut off before its record was written)")
+            + (f" ({jobs} runs at a time)" if jobs > 1 and seconds else "")
             + (f" · the runs' own time {duration(own)} (the rest: starting processes and waiting for a free CPU "
                "slot)" if own else "")
             + f" · {finished} of {len(runs)} runs finished"
