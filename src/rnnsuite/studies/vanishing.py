@@ -130,6 +130,14 @@ def report(study, runs):
                 f"T = {T}, where a run of up to {MAX_STEPS[HS]:,} updates would take about "
                 f"{pace * MAX_STEPS[HS] * T:.0f} min on this machine (3 seeds {3 * pace * MAX_STEPS[HS] * T:.0f} "
                 "min), at the finished runs' pace per update and step" for T in missing) + "."]
+        never = [T for T in LENGTHS[HS] for group in [[r for r in hs if r.key["T"] == T and r.results]]
+                 if group and all(updates_to(0.001)(r) is None for r in group)]
+        if never:
+            body += ["", "; ".join(
+                f"At T = {T} not one seed reached val MSE < 0.001 in {MAX_STEPS[HS] * BATCH:,} sequences, "
+                f"{MAX_STEPS[HS] * BATCH / HS_SEQUENCES[T]:.1f}x what H&S needed" for T in never)
+                + ". Besides the differences below, H&S's LSTM learnt with a truncated gradient that flows back in "
+                "time only through its memory cells; which difference decides it is not measured here."]
         base = [next(iter(r.results["baselines"].values()))["mse"] for r in hs if r.results]
         body += ["", f"Always predicting 0.5: test MSE {sum(base) / max(1, len(base)):.4f}. The LSTM here has the "
                  "suite's hidden size 64 and Adam; H&S's had 2 memory cell blocks of size 2, no forget gate and "
