@@ -59,17 +59,20 @@ def test_a_study_run_under_a_wrapper_is_rnn_train_in_its_own_process(tmp_path):
     assert "task=synthetic" in (tmp_path / "wrapped").read_text()
 
 
-def test_a_wandb_run_prints_no_deprecation_of_a_setting_nobody_set(tmp_path, monkeypatch, capfd):
-    """Lightning hands wandb.init `anonymous=None`, which W&B warns about on every run; build_loggers drops it."""
-    from omegaconf import OmegaConf
-
-    from rnnsuite.run import build_loggers, finish_loggers
-    monkeypatch.setenv("WANDB_MODE", "offline")
-    monkeypatch.delenv("WANDB_SILENT", raising=False)
-    cfg = OmegaConf.create({"logger": {"wandb": {"_target_": "pytorch_lightning.loggers.WandbLogger",
-                                                 "project": "probe", "save_dir": str(tmp_path)}}})
-    loggers = build_loggers(cfg)
-    finish_loggers(loggers)
-    err = capfd.readouterr().err
-    assert "wandb" in err.lower(), err  # W&B did speak (offline run): the check below is not vacuous
-    assert "anonymous" not in err, err
+def test_a_wandb_run_prints_no_deprecation_of_a_setting_nobody_set(tmp_path):
+    """Lightning hands wandb.init `anonymous=None`, which W&B warns about on every run; build_loggers drops it.
+    In a process of its own: W&B's terminal settings are process-wide, and an earlier test in this worker may
+    have silenced them."""
+    import os
+    import subprocess
+    script = ("from omegaconf import OmegaConf\n"
+              "from rnnsuite.run import build_loggers, finish_loggers\n"
+              "cfg = OmegaConf.create({'logger': {'wandb': {'_target_': 'pytorch_lightning.loggers.WandbLogger',"
+              f" 'project': 'probe', 'save_dir': {str(tmp_path)!r}}}}}}})\n"
+              "finish_loggers(build_loggers(cfg))\n")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("WANDB_")} | {"WANDB_MODE": "offline"}
+    done = subprocess.run([sys.executable, "-c", script], env=env, cwd=tmp_path, capture_output=True, text=True,
+                          timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "wandb" in done.stderr.lower(), done.stderr  # W&B did speak (offline run): the check below is not vacuous
+    assert "anonymous" not in done.stderr, done.stderr
