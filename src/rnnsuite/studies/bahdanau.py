@@ -232,7 +232,6 @@ STUDY = WithCauseRun(
            "verses greedily and with beam 5",
     report=report,
     rows="model",
-    records=True,  # resumable from the committed JSON across sittings
     claims=CLAIMS,
     traces=traces,
     quick=["data=dates_fixture", "data.fixture_size=300", "model.hidden_size=16", "model.embed_dim=16",

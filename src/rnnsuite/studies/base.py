@@ -38,7 +38,10 @@ class Run:
     dir: Path = None
     results: dict = None
     error: str = None
-    recorded: dict = None  # its results as the committed <study>.json holds them (Study.records)
+    # its results as the committed <study>.json holds them: a run recorded there with results counts as finished,
+    # so a study longer than a sitting resumes on a checkout without run folders, and every report is rebuilt
+    # from the JSON alone
+    recorded: dict = None
 
     @property
     def finished(self):
@@ -70,9 +73,6 @@ class Study:
     quick: list = field(default_factory=list)        # extra overrides in --quick: fixtures, a few steps
     quick_axes: dict = field(default_factory=dict)   # axis -> the labels kept in --quick
     rows: str = "cell"                               # the axis whose labels are the rows of the main table
-    # A study longer than one sitting, on machines that do not keep run folders between sittings: a run that the
-    # committed <study>.json holds with results counts as finished (only for reports that need no run folder).
-    records: bool = False
     claims: list = field(default_factory=list)       # the paper's claims (verdict.Claim), judged on the runs
     # run -> {name: list}: what the report's figure reads from a run folder (curves), kept in the study JSON so
     # that the figure can be rebuilt from the repository alone
@@ -428,7 +428,7 @@ def reproduce(study, out, seeds=3, quick=False, wrap=None, jobs=1, max_runs=None
         run.dir = runs_dir / run.name
     state_path = runs_dir / "study.json"
     record_path = out / f"{study.name}.json"
-    record = json.loads(record_path.read_text()) if study.records and record_path.is_file() else {}
+    record = json.loads(record_path.read_text()) if record_path.is_file() else {}
     recorded = {r["command"]: r["results"] for r in record.get("runs", []) if r.get("results")}
     for run in runs:
         run.recorded = recorded.get(run.command)

@@ -52,7 +52,6 @@ STUDY = Study(
     budget="the captioning task's defaults",
     report=report,
     rows="model",
-    records=True,
     claims=CLAIMS,
     quick=["data=captioning_fixture", "data.n_train=32", "data.n_val=16", "data.n_test=16", "trainer.max_epochs=1",
            "model.hidden_size=16", "model.embed_dim=16", "model.feature_dim=16"],

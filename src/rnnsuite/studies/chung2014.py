@@ -208,7 +208,6 @@ STUDY = RateChosenOnValidation(
            "cap 1500 epochs. Suite setup: AdamW 3e-3, dropout 0.2, weight decay 1e-4, plateau schedule, patience 10, "
            "cap 1000 epochs",
     report=report,
-    records=True,  # 24 runs of 2-25 min on a shared machine: resumable from the committed JSON across sittings
     claims=claims(),
     quick=["data=music_fixture", "trainer.max_epochs=1"],
 )

@@ -141,6 +141,5 @@ STUDY = Study(
     quick_axes={"T": [10, 100]},
     keep=keep,
     traces=traces,
-    records=True,  # the committed copy.json holds every run's results: the report and verdicts need no run folder
     claims=claims(),
 )

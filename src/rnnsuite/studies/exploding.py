@@ -112,6 +112,5 @@ STUDY = Study(
     rows="clipping",
     quick=["data.n_train=200", "data.n_val=50", "data.n_test=50", "trainer.max_steps=6"],
     traces=traces,
-    records=True,  # the committed exploding.json holds every run's results: the report and verdicts need no run folder
     claims=CLAIMS,
 )

@@ -58,6 +58,5 @@ STUDY = Study(
     quick=["data=forecast_fixture", "data.fixture_size=20", "trainer.max_epochs=1", "model.hidden_size=8",
            "model.head_hidden=8"],
     quick_axes={"style": ["direct"]},
-    records=True,
     claims=CLAIMS,
 )

@@ -22,6 +22,5 @@ STUDY = Study(
     rows="model",
     quick=QUICK,
     quick_axes={"model": ["network alone", "blend with a baseline"]},
-    records=True,
     claims=forecast_claims("temperature", TEMPERATURE),
 )

@@ -166,6 +166,5 @@ STUDY = Study(
     rows="model",
     quick=QUICK,
     quick_axes={"series": ["EWR temperature, hourly"], "model": [DEFAULT]},
-    records=True,  # the committed own_series.json holds every run's results: the report and verdicts need no run folder
     claims=CLAIMS,
 )

@@ -71,6 +71,5 @@ STUDY = Study(
     rows="model",
     quick=["data=sentiment_fixture", "data.fixture_size=200", "trainer.max_epochs=1", "model.hidden_size=16",
            "model.embed_dim=16"],
-    records=True,
     claims=CLAIMS,
 )

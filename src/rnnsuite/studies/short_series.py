@@ -127,6 +127,5 @@ STUDY = Study(
     rows="model",
     quick=QUICK,
     quick_axes={"series": ["elecdemand, last 12 weeks"], "model": ["network alone", "residual on the ridge + blend"]},
-    records=True,
     claims=forecast_claims("series", SERIES),
 )

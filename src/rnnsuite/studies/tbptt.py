@@ -78,7 +78,6 @@ STUDY = Study(
            f"{EPOCHS * CHARACTERS_PER_EPOCH / 1e6:.1f}M training characters, AdamW lr 4e-3 with a cosine schedule",
     report=report,
     rows="k",
-    records=True,
     claims=CLAIMS,
     quick=["data=charlm_fixture", "trainer.max_epochs=1", "data.windows_per_epoch=4", "model.hidden_size=32"],
     quick_axes={"k": [16, 32]},

@@ -197,6 +197,5 @@ STUDY = Study(
     rows="cell",
     keep=keep,
     traces=traces,
-    records=True,  # the committed vanishing.json holds every run's results: the report and verdicts need no run folder
     claims=claims(),
 )
