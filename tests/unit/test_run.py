@@ -65,14 +65,15 @@ def test_a_wandb_run_prints_no_deprecation_of_a_setting_nobody_set(tmp_path):
     have silenced them."""
     import os
     import subprocess
-    script = ("from omegaconf import OmegaConf\n"
+    script = ("import sys\n"
+              "from omegaconf import OmegaConf\n"
               "from rnnsuite.run import build_loggers, finish_loggers\n"
               "cfg = OmegaConf.create({'logger': {'wandb': {'_target_': 'pytorch_lightning.loggers.WandbLogger',"
-              f" 'project': 'probe', 'save_dir': {str(tmp_path)!r}}}}}}})\n"
+              " 'project': 'probe', 'save_dir': sys.argv[1]}}})\n"
               "finish_loggers(build_loggers(cfg))\n")
     env = {k: v for k, v in os.environ.items() if not k.startswith("WANDB_")} | {"WANDB_MODE": "offline"}
-    done = subprocess.run([sys.executable, "-c", script], env=env, cwd=tmp_path, capture_output=True, text=True,
-                          timeout=300)
+    done = subprocess.run([sys.executable, "-c", script, str(tmp_path)], env=env, cwd=tmp_path, capture_output=True,
+                          text=True, timeout=300)
     assert done.returncode == 0, done.stderr[-2000:]
     assert "wandb" in done.stderr.lower(), done.stderr  # W&B did speak (offline run): the check below is not vacuous
     assert "anonymous" not in done.stderr, done.stderr

@@ -130,8 +130,8 @@ def report(study, runs):
                 f"T = {T}, where a run of up to {MAX_STEPS[HS]:,} updates would take about "
                 f"{pace * MAX_STEPS[HS] * T:.0f} min on this machine (3 seeds {3 * pace * MAX_STEPS[HS] * T:.0f} "
                 "min), at the finished runs' pace per update and step" for T in missing) + "."]
-        never = [T for T in LENGTHS[HS] for group in [[r for r in hs if r.key["T"] == T and r.results]]
-                 if group and all(updates_to(0.001)(r) is None for r in group)]
+        never = [T for T in LENGTHS[HS] if (group := [r for r in hs if r.key["T"] == T and r.results])
+                 and all(updates_to(0.001)(r) is None for r in group)]
         if never:
             body += ["", "; ".join(
                 f"At T = {T} not one seed reached val MSE < 0.001 in {MAX_STEPS[HS] * BATCH:,} sequences, "
