@@ -8,6 +8,7 @@ import signal
 import subprocess
 import time
 
+import pandas as pd
 import pytest
 
 from rnnsuite.registry import all_tasks
@@ -38,37 +39,80 @@ def test_same_seed_and_config_give_the_same_results(task, fixture_run, fixture_d
     assert results(tmp_path) == results(reference)
 
 
-@pytest.mark.parametrize("task", EACH_TASK)
-def test_resume_after_sigkill_mid_epoch_ends_like_an_uninterrupted_run(task, fixture_run, fixture_data_dir,
-                                                                       tmp_path):
-    """last.ckpt every 2 steps; the run is killed (SIGKILL) after step 2 of its first epoch, then resumed."""
-    reference = fixture_run(task)
-    every = "callbacks.last_every_n_steps.every_n_train_steps=2"
-    marker = tmp_path / "at_step_2"
-    args = [f"task={task}", *all_tasks()[task].fixture, "trainer.max_epochs=1", *FAST, every,
-            "+callbacks.kill_point._target_=tests.kill_point.WaitAfterStep", "+callbacks.kill_point.step=2",
-            f"+callbacks.kill_point.marker={marker}", f"hydra.run.dir={tmp_path}"]
-    env = {**os.environ, "WANDB_MODE": "disabled", "RNNSUITE_DATA_DIR": str(fixture_data_dir),
-           "PYTHONPATH": str(ROOT)}
-    proc = subprocess.Popen([str(BIN / "rnn-train"), *args], cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.PIPE, text=True)
+def curves(run):
+    """metrics.csv's rows less the wall-clock column and the training metrics: an epoch's training means are
+    taken over the batches a process saw, so in the epoch a run resumed in they cover the batches after its
+    checkpoint (Lightning does not checkpoint them). Validation, test and learning-rate rows must all be there."""
+    df = pd.read_csv(run / "csv" / "metrics.csv")
+    return df.drop(columns=[c for c in df if c.startswith(("time/", "train/"))]).fillna("").to_dict("records")
+
+
+def kill_at_kill_point(argv, marker):
+    """Run argv (an rnn-train command with `kill_point(marker, step)`) and SIGKILL it there; returns (epoch,
+    batch) where it was killed."""
+    env = {**os.environ, "WANDB_MODE": "disabled",
+           "PYTHONPATH": os.pathsep.join([str(ROOT), *filter(None, [os.environ.get("PYTHONPATH")])])}
+    proc = subprocess.Popen(argv, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     try:
         deadline = time.time() + 600
         while not marker.exists() and proc.poll() is None and time.time() < deadline:
             time.sleep(0.2)
-        assert marker.exists(), f"the run ended before step 2: {proc.stderr.read()[-3000:]}"
+        assert marker.exists(), f"the run ended before its kill point: {proc.stderr.read()[-3000:]}"
         proc.send_signal(signal.SIGKILL)
     finally:
         proc.kill()
         proc.communicate()
-    epoch, batch = map(int, marker.read_text().split())
-    assert (epoch, batch) == (0, 2), "killed in the middle of the first epoch, after its second batch"
+    return tuple(map(int, marker.read_text().split()))
+
+
+EVERY = "callbacks.last_every_n_steps.every_n_train_steps=2"
+
+
+def kill_point(marker, step=2):
+    return ["+callbacks.kill_point._target_=tests.kill_point.WaitAfterStep", f"+callbacks.kill_point.step={step}",
+            f"+callbacks.kill_point.marker={marker}"]
+
+
+@pytest.mark.parametrize("task", EACH_TASK)
+def test_resume_after_sigkill_mid_epoch_ends_like_an_uninterrupted_run(task, fixture_run, fixture_data_dir,
+                                                                       tmp_path, monkeypatch):
+    """last.ckpt every 2 steps; the run is killed (SIGKILL) after step 2 of its first epoch, then resumed."""
+    reference = fixture_run(task)
+    monkeypatch.setenv("RNNSUITE_DATA_DIR", str(fixture_data_dir))
+    args = [f"task={task}", *all_tasks()[task].fixture, "trainer.max_epochs=1", *FAST, EVERY,
+            *kill_point(tmp_path / "at_step_2"), f"hydra.run.dir={tmp_path}"]
+    assert kill_at_kill_point([str(BIN / "rnn-train"), *args], tmp_path / "at_step_2") == (0, 2), \
+        "killed in the middle of the first epoch, after its second batch"
     assert not (tmp_path / "results.json").exists()
 
-    resumed = train_on_fixture(task, tmp_path, every, f"resume={tmp_path / 'checkpoints' / 'last.ckpt'}",
+    resumed = train_on_fixture(task, tmp_path, EVERY, f"resume={tmp_path / 'checkpoints' / 'last.ckpt'}",
                                data_dir=fixture_data_dir)
     assert resumed.returncode == 0, resumed.stderr[-3000:]
     assert results(tmp_path) == results(reference)
+    assert curves(tmp_path) == curves(reference), "the resumed run's metrics.csv has the uninterrupted run's rows"
+
+
+def test_a_study_resumes_a_run_its_last_sitting_cut_off(fixture_run, fixture_data_dir, tmp_path, monkeypatch):
+    """rnn-reproduce stopped in the second epoch of a run: the next sitting reads on from the run's last.ckpt, and
+    the run ends with the results and the metrics.csv rows (epoch 1's among them) of an uninterrupted run."""
+    from rnnsuite.studies.base import COMMON, Run, execute
+    reference = fixture_run("synthetic", "trainer.max_epochs=2")  # 8 steps an epoch
+    monkeypatch.setenv("RNNSUITE_DATA_DIR", str(fixture_data_dir))
+    run = Run({"seed": 1}, ["task=synthetic", *all_tasks()["synthetic"].fixture, "trainer.max_epochs=2",
+                            "++trainer.max_time=null", EVERY], dir=tmp_path / "run")
+    run.dir.mkdir()
+    (run.dir / "train.log").write_text("the first sitting\n")
+    marker = tmp_path / "at_step_10"
+    assert kill_at_kill_point([str(BIN / "rnn-train"), *run.overrides, *COMMON, *kill_point(marker, 10),
+                               f"hydra.run.dir={run.dir}"], marker) == (1, 2)
+    assert not run.finished and run.resume == [f"resume={run.dir / 'checkpoints' / 'last.ckpt'}"]
+    assert execute([run], log=lambda _: None) == 1
+    assert not (run.dir / "error.txt").exists(), (run.dir / "train.log").read_text()[-2000:]
+    assert results(run.dir) == results(reference)
+    assert curves(run.dir) == curves(reference)
+    log = (run.dir / "train.log").read_text()
+    assert log.startswith("the first sitting\n") and "Restored all states from the checkpoint" in log
+    assert run.finished and run.resume == []
 
 
 def test_eval_uses_the_runs_data_config_and_the_configured_trainer(fixture_run, fixture_data_dir, tmp_path,

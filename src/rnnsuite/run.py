@@ -7,6 +7,7 @@ works in this process, writes the run folder and returns its results; printing i
 - `evaluate(cfg, overrides)`: test a checkpoint on the data it was trained with.
 - `predict(cfg)`: answer as the task's `predict` function does (`rnn-predict`).
 """
+import csv
 import json
 import logging
 import os
@@ -17,7 +18,9 @@ from pathlib import Path
 
 import pytorch_lightning as pl  # on import, before Hydra's job logging is set up: Lightning then keeps its own
 import torch                    # stderr handler for its lines (the console scripts' stdout holds the results)
+from lightning_fabric.loggers.logger import rank_zero_experiment
 from omegaconf import OmegaConf, open_dict
+from pytorch_lightning.loggers.csv_logs import ExperimentWriter
 
 from .atomic import write_text
 from .checkpoints import check_resume, load_checkpoint, read_checkpoint
@@ -129,6 +132,50 @@ def build_loggers(cfg, wandb_names=None):
     return loggers
 
 
+class CSVLogger(pl.loggers.CSVLogger):
+    """Lightning's CSV logger (csv/metrics.csv), made to survive a cut-off run: it writes its rows out whenever a
+    checkpoint is saved (Lightning's only every 100 steps, so a killed run lost them), and a run resumed from a
+    checkpoint reads on in its metrics.csv, which `keep_rows_until` has cut back to the checkpoint's step
+    (Lightning's deletes the file it finds, and with it the curve up to the checkpoint)."""
+
+    @property
+    @rank_zero_experiment
+    def experiment(self):
+        if self._experiment is None:
+            self._fs.makedirs(self.root_dir, exist_ok=True)
+            self._experiment = _ReadOnWriter(log_dir=self.log_dir)
+        return self._experiment
+
+    def after_save_checkpoint(self, checkpoint_callback):
+        self.save()
+
+    def keep_rows_until(self, step):
+        """Before training: drop metrics.csv (step None: a new run), or keep its rows logged before `step` (a
+        run resumed from a checkpoint of that global step; the rows after it will be logged again)."""
+        path = Path(self.log_dir) / ExperimentWriter.NAME_METRICS_FILE
+        if not path.is_file():
+            return
+        if step is None:
+            path.unlink()
+            return
+        with open(path, newline="") as f:
+            reader = csv.DictReader(f)
+            header, rows = reader.fieldnames, [r for r in reader if int(r["step"]) < step]
+        with open(path, "w", newline="") as f:
+            writer = csv.DictWriter(f, fieldnames=header)
+            writer.writeheader()
+            writer.writerows(rows)
+
+
+class _ReadOnWriter(ExperimentWriter):
+    """Appends to the metrics.csv it finds (with that file's columns) instead of deleting it."""
+
+    def _check_log_dir_exists(self):
+        if self._fs.isfile(self.metrics_file_path):
+            with self._fs.open(self.metrics_file_path, "r", newline="") as f:
+                self.metrics_keys = list(csv.DictReader(f).fieldnames or [])
+
+
 def finish_loggers(loggers, error=None):
     """End this run's W&B run (as failed, with the error, when there is one): in a multirun the next job must
     start its own run instead of logging into this one."""
@@ -169,6 +216,9 @@ def train(cfg):
         trial.set_user_attr("run_dir", str(run_dir))
     # Loggers first, so that a run that fails while building still has its W&B run, finished as failed.
     loggers = build_loggers(cfg, wandb_names(trial) if trial is not None else None)
+    for logger in loggers:
+        if isinstance(logger, CSVLogger):
+            logger.keep_rows_until(resume["global_step"] if resume is not None else None)
     try:
         result = fit_and_test(cfg, run_dir, loggers, trial, precision, resume)
     except BaseException as e:

@@ -8,7 +8,8 @@
     rnn-reproduce tbptt --max-runs 4          four more runs, then the report: a long study in chunks
 
 Finished runs (their results.json exists) are never run again: stop a study at any point, and the same command
-continues it. The report is rebuilt from every finished run each time.
+continues it; a run that the stop cut off part-way resumes from its checkpoints/last.ckpt (written at each epoch's
+end) instead of starting again. The report is rebuilt from every finished run each time.
 """
 import argparse
 import contextlib
@@ -24,8 +25,10 @@ from ..config import compose
 def run_here(run):
     """Compose the run's config as rnn-train would and train in this process (fast for tiny runs)."""
     from .train import train
-    cfg = compose("train", run.overrides + COMMON + [override("paths.output_dir", str(run.dir))])
-    with open(run.dir / "train.log", "w") as log, contextlib.redirect_stdout(log), contextlib.redirect_stderr(log):
+    resume = run.resume
+    cfg = compose("train", run.overrides + resume + COMMON + [override("paths.output_dir", str(run.dir))])
+    with open(run.dir / "train.log", "a" if resume else "w") as log, contextlib.redirect_stdout(log), \
+            contextlib.redirect_stderr(log):
         train.__wrapped__(cfg)  # the undecorated function: an error raises here instead of exiting
 
 

@@ -55,6 +55,14 @@ class Run:
     def command(self):
         return "rnn-train " + " ".join(shlex.quote(o) for o in self.overrides)
 
+    @property
+    def resume(self):
+        """`resume=<its last.ckpt>` for a run that a cut-off sitting left part-way (its folder has a last.ckpt and
+        no results.json): the next sitting reads on from there instead of starting it again, so a run longer than
+        a sitting still ends. Else no override."""
+        last = self.dir / "checkpoints" / "last.ckpt"
+        return [override("resume", str(last))] if last.is_file() and not self.finished else []
+
     def metrics(self):
         """The run's metrics.csv as a DataFrame (None if it has none)."""
         import pandas as pd
@@ -99,9 +107,11 @@ class Study:
 def run_subprocess(run, wrap, threads=None):
     """`wrap rnn-train ...`, e.g. with wrap = a CPU-slot runner that waits for a free core."""
     from ..run import console_command
-    cmd = [*wrap, *console_command("rnn-train"), *run.overrides, *COMMON, override("hydra.run.dir", str(run.dir))]
+    resume = run.resume
+    cmd = [*wrap, *console_command("rnn-train"), *run.overrides, *resume, *COMMON,
+           override("hydra.run.dir", str(run.dir))]
     env = {**os.environ, **({"OMP_NUM_THREADS": str(threads), "MKL_NUM_THREADS": str(threads)} if threads else {})}
-    with open(run.dir / "train.log", "w") as log:
+    with open(run.dir / "train.log", "a" if resume else "w") as log:  # a resumed run's log goes on
         proc = subprocess.run(cmd, stdout=log, stderr=subprocess.STDOUT, env=env)
     if proc.returncode != 0:
         lines = (run.dir / "train.log").read_text().strip().splitlines()
