@@ -46,12 +46,24 @@ def traces(run):
                     "copy_acc": [float(f"{v:.4g}") for v in rows["val/copy_acc"]]}}
 
 
+def first_update(r, reached):
+    """The update count of the run's first validation where reached(val cross-entropy / the baseline, val copy
+    accuracy) holds (None if none)."""
+    val = (r.results.get("traces") or {}).get("val")
+    if not val:
+        return None
+    b = baseline(r.key["T"])
+    return next((s for s, c, a in zip(val["step"], val["ce"], val["copy_acc"]) if reached(c / b, a)), None)
+
+
 def updates_to(level):
     """The first validation's update count with val copy accuracy >= level (None if none)."""
-    def value(r):
-        val = (r.results.get("traces") or {}).get("val")
-        return next((s for s, a in zip(val["step"], val["copy_acc"]) if a >= level), None) if val else None
-    return value
+    return lambda r: first_update(r, lambda ratio, acc: acc >= level)
+
+
+def updates_off_baseline(r):
+    """The first validation's update count with val cross-entropy below STAYS x the baseline: leaving it."""
+    return first_update(r, lambda ratio, acc: ratio < STAYS)
 
 
 def claims():
@@ -90,6 +102,16 @@ def report(study, runs):
         capped = [f"{r.key['cell']} {r.key['seed']}" for r in group
                   if (r.results.get("stop") or {}).get("by") == "cap" and r.results["stop"].get("still_improving")]
         lines.append(f"| {T} | {MAX_STEPS.get(T, '')} | {', '.join(capped) or 'none'} |")
+    left = {T: [u for u in group_values(runs, updates_off_baseline, cell="LSTM", T=T) if u is not None]
+            for T in LONG}
+    lines += ["", f"## Updates until val cross-entropy < {STAYS} × the baseline (leaving it)", "",
+              table(runs, "cell", "T", updates_off_baseline, digits=0)]
+    if left[LONG[0]]:
+        lines += ["", f"The budget at T = {', '.join(map(str, LONG[1:]))} ({MAX_STEPS[LONG[1]]:,} updates of {BATCH}) "
+                  f"is {'less' if MAX_STEPS[LONG[1]] < min(left[LONG[0]]) else 'not less'} than the LSTM needed "
+                  f"to leave the baseline at T = {LONG[0]} ({', '.join(f'{u:,}' for u in sorted(left[LONG[0]]))} "
+                  "updates in the seeds that left it), so a \"stays\" verdict there holds for that budget, not "
+                  "beyond it."]
     minutes = group_values(runs, lambda r: r.results["minutes"])
     lines += ["", f"Minutes a run: {fmt_mean_std(minutes, 1)}.", "",
               "## Published", "",
