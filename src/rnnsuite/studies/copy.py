@@ -102,16 +102,14 @@ def report(study, runs):
         capped = [f"{r.key['cell']} {r.key['seed']}" for r in group
                   if (r.results.get("stop") or {}).get("by") == "cap" and r.results["stop"].get("still_improving")]
         lines.append(f"| {T} | {MAX_STEPS.get(T, '')} | {', '.join(capped) or 'none'} |")
-    left = {T: [u for u in group_values(runs, updates_off_baseline, cell="LSTM", T=T) if u is not None]
-            for T in LONG}
     lines += ["", f"## Updates until val cross-entropy < {STAYS} × the baseline (leaving it)", "",
-              table(runs, "cell", "T", updates_off_baseline, digits=0)]
-    if left[LONG[0]]:
-        lines += ["", f"The budget at T = {', '.join(map(str, LONG[1:]))} ({MAX_STEPS[LONG[1]]:,} updates of {BATCH}) "
-                  f"is {'less' if MAX_STEPS[LONG[1]] < min(left[LONG[0]]) else 'not less'} than the LSTM needed "
-                  f"to leave the baseline at T = {LONG[0]} ({', '.join(f'{u:,}' for u in sorted(left[LONG[0]]))} "
-                  "updates in the seeds that left it), so a \"stays\" verdict there holds for that budget, not "
-                  "beyond it."]
+              table(runs, "cell", "T", updates_off_baseline, digits=0), ""]
+    left = {T: group_values(runs, updates_off_baseline, cell="LSTM", T=T) for T in LONG}
+    if any(left.values()):
+        lines += ["LSTM seeds that left the baseline within their budget: "
+                  + "; ".join(f"T = {T}: {sum(u is not None for u in us)} of {len(us)} (within {MAX_STEPS[T]:,} "
+                              "updates)" for T, us in left.items() if us)
+                  + ". A seed still on the baseline at its cap stays only for that budget."]
     minutes = group_values(runs, lambda r: r.results["minutes"])
     lines += ["", f"Minutes a run: {fmt_mean_std(minutes, 1)}.", "",
               "## Published", "",
@@ -119,7 +117,13 @@ def report(study, runs):
               "delay of T: the memoryless baseline is 10·ln(8)/(T+20) nats per step; their Fig. 1 shows the LSTM "
               "below it only at T = 100, and on it at T = 200, 300 and 500, while the unitary RNN solves each.", "",
               "Protocol: cross-entropy is averaged over all T + 20 steps, as theirs; each training batch is new "
-              "sequences (a new split every epoch).", ""]
+              "sequences (a new split every epoch).", "",
+              "What differs from their code (github.com/amarshah/complex_RNN, memory_problem.py): they train "
+              "with RMSProp (lr 1e-3, decay 0.9) on batches of 20 drawn from a fixed set of 100,000 sequences, "
+              "each gradient element clipped to [-1, 1], and their LSTM has an output-gate peephole (its forget "
+              f"bias is 1, as the suite's default); ours is Adam at lr 1e-2 on batches of {BATCH} new sequences, "
+              "the gradient's norm clipped at 1. Whether the optimiser decides where the LSTM leaves the "
+              "baseline is not measured here.", ""]
     fig, axes = figure(1, 2, figsize=(13, 4.4))
     cells = list(dict.fromkeys(r.key["cell"] for r in runs))
     for i, cell in enumerate(cells):
@@ -140,7 +144,8 @@ def report(study, runs):
     axes[0].set_xlabel("delay T")
     axes[0].set_title("test cross-entropy / memoryless baseline (mean over seeds)")
     axes[1].axhline(1.0, color="gray", ls=":", label="memoryless baseline")
-    axes[1].set_title("LSTM: val cross-entropy / baseline during training (each line a seed)")
+    axes[1].set_ylim(top=1.3)  # the early validations and a spike run far above: the baseline region matters
+    axes[1].set_title("LSTM: val cross-entropy / baseline (a line per seed, cut at 1.3)")
     axes[1].set_xlabel(f"updates (batches of {BATCH})")
     for ax in axes:
         ax.grid(alpha=0.3, which="both")
