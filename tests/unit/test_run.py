@@ -59,6 +59,28 @@ def test_a_study_run_under_a_wrapper_is_rnn_train_in_its_own_process(tmp_path):
     assert "task=synthetic" in (tmp_path / "wrapped").read_text()
 
 
+def test_a_study_run_folder_of_another_command_is_set_aside_not_trusted(tmp_path):
+    """A study whose grid or budget changed: the folder named by the run's key holds another command's results and
+    checkpoint. They are not this run's (not finished, not resumed, not collected); running it keeps the old folder
+    beside the new one instead of overwriting it."""
+    from rnnsuite.studies.base import Run, collect, execute
+    run = Run({"seed": 1}, ["task=synthetic", "data.seq_len=8", "data.n_train=64", "data.n_val=32", "data.n_test=32",
+                            "model.hidden_size=8", "trainer.max_epochs=1", "++trainer.max_time=null"],
+              dir=tmp_path / "seed=1")
+    (run.dir / "checkpoints").mkdir(parents=True)
+    (run.dir / "command.txt").write_text("rnn-train task=synthetic trainer.max_epochs=2\n")
+    (run.dir / "results.json").write_text('{"task": "the old command\'s"}')
+    (run.dir / "checkpoints" / "last.ckpt").write_bytes(b"the old command's")
+    assert run.stale and not run.finished and run.resume == []
+    assert collect([run])[0].results is None
+    assert execute([run], log=lambda _: None) == 1
+    kept = [p for p in tmp_path.iterdir() if p.name.startswith("seed=1.other-")]
+    assert len(kept) == 1 and json.loads((kept[0] / "results.json").read_text()) == {"task": "the old command's"}
+    assert not (run.dir / "error.txt").exists(), (run.dir / "train.log").read_text()[-2000:]
+    assert run.finished and not run.stale
+    assert collect([run])[0].results["task"] == "synthetic"
+
+
 def test_a_wandb_run_prints_no_deprecation_of_a_setting_nobody_set(tmp_path):
     """Lightning hands wandb.init `anonymous=None`, which W&B warns about on every run; build_loggers drops it.
     In a process of its own: W&B's terminal settings are process-wide, and an earlier test in this worker may

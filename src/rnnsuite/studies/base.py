@@ -45,7 +45,14 @@ class Run:
 
     @property
     def finished(self):
-        return self.recorded is not None or (self.dir / "results.json").is_file()
+        return self.recorded is not None or ((self.dir / "results.json").is_file() and not self.stale)
+
+    @property
+    def stale(self):
+        """Its folder holds a run of another command (the study's grid or budget changed since that ran; the
+        folder is named by the run's key alone): neither its results nor its checkpoints are this run's."""
+        path = self.dir / "command.txt"
+        return path.is_file() and path.read_text().strip() != self.command
 
     @property
     def name(self):
@@ -61,7 +68,7 @@ class Run:
         no results.json): the next sitting reads on from there instead of starting it again, so a run longer than
         a sitting still ends. Else no override."""
         last = self.dir / "checkpoints" / "last.ckpt"
-        return [override("resume", str(last))] if last.is_file() and not self.finished else []
+        return [override("resume", str(last))] if last.is_file() and not self.finished and not self.stale else []
 
     def metrics(self):
         """The run's metrics.csv as a DataFrame (None if it has none)."""
@@ -131,7 +138,10 @@ def execute(runs, wrap=None, jobs=1, max_runs=None, log=print, run_here=None):
 
     def one(i_run):
         i, run = i_run
+        if run.stale:  # another command's run: kept beside, out of the way
+            run.dir.rename(run.dir.with_name(f"{run.dir.name}.other-{time.strftime('%Y%m%d-%H%M%S')}"))
         run.dir.mkdir(parents=True, exist_ok=True)
+        write_text(run.dir / "command.txt", run.command + "\n")
         (run.dir / "error.txt").unlink(missing_ok=True)  # from an earlier attempt
         started = time.time()
         try:
@@ -156,7 +166,7 @@ def collect(runs, study=None):
     its folder) or, without a folder, what the committed study JSON recorded."""
     for run in runs:
         path = run.dir / "results.json"
-        if path.is_file():
+        if path.is_file() and not run.stale:
             run.results = json.loads(path.read_text())
             mpath = run.dir / "machine.json"
             run.results["machine"] = json.loads(mpath.read_text()) if mpath.is_file() else None
