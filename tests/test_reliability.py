@@ -92,6 +92,33 @@ def test_resume_after_sigkill_mid_epoch_ends_like_an_uninterrupted_run(task, fix
     assert curves(tmp_path) == curves(reference), "the resumed run's metrics.csv has the uninterrupted run's rows"
 
 
+# val/mse falls every epoch, so with mode max each epoch after the first is one without a new best: the rate halves
+PLATEAU = ["optim.scheduler=plateau", "+optim.plateau_patience=0", "monitor.mode=max", "trainer.max_epochs=3",
+           "callbacks.early_stopping.patience=10"]
+
+
+@pytest.mark.parametrize("every", [2, 0], ids=["from the middle of an epoch", "from the end of the epoch before"])
+def test_a_resumed_run_halves_the_rate_where_an_uninterrupted_run_does(every, fixture_run, fixture_data_dir,
+                                                                      tmp_path, monkeypatch):
+    """optim.scheduler=plateau, killed after the second batch of epoch 1 (8 batches an epoch). last.ckpt every 2
+    steps: resumed from the middle of epoch 1; every 0: from the end of epoch 0. Lightning skips the plateau step
+    of an epoch a run restarted in, and writes the epoch's checkpoint before it."""
+    reference = fixture_run("synthetic", *PLATEAU)
+    lrs = pd.read_csv(reference / "csv" / "metrics.csv")["lr-AdamW"].dropna().tolist()
+    assert lrs == [lrs[0], lrs[0], lrs[0] / 2], "epoch 1 had no new best: epoch 2 runs at half the rate"
+    monkeypatch.setenv("RNNSUITE_DATA_DIR", str(fixture_data_dir))
+    args = ["task=synthetic", *all_tasks()["synthetic"].fixture, *FAST, *PLATEAU,
+            f"callbacks.last_every_n_steps.every_n_train_steps={every}"]
+    marker = tmp_path / "at_step_10"
+    assert kill_at_kill_point([str(BIN / "rnn-train"), *args, *kill_point(marker, 10), f"hydra.run.dir={tmp_path}"],
+                              marker) == (1, 2)
+    resumed = train_on_fixture("synthetic", tmp_path, *PLATEAU, f"callbacks.last_every_n_steps.every_n_train_steps="
+                               f"{every}", f"resume={tmp_path / 'checkpoints' / 'last.ckpt'}", data_dir=fixture_data_dir)
+    assert resumed.returncode == 0, resumed.stderr[-3000:]
+    assert curves(tmp_path) == curves(reference)
+    assert results(tmp_path) == results(reference)
+
+
 def test_a_study_resumes_a_run_its_last_sitting_cut_off(fixture_run, fixture_data_dir, tmp_path, monkeypatch):
     """rnn-reproduce stopped in the second epoch of a run: the next sitting reads on from the run's last.ckpt, and
     the run ends with the results and the metrics.csv rows (epoch 1's among them) of an uninterrupted run."""

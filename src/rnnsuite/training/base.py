@@ -123,6 +123,17 @@ class TaskModule(pl.LightningModule):
                                                        "interval": "epoch"}}
         raise ValueError(f"unknown scheduler {sched!r}; choose none, cosine, cosine_budget, exp_budget or plateau")
 
+    def configure_callbacks(self):
+        return [PlateauStep()] if self.optim_cfg.get("scheduler") == "plateau" else []
+
+    def lr_scheduler_step(self, scheduler, metric):
+        if isinstance(scheduler, torch.optim.lr_scheduler.ReduceLROnPlateau):
+            if getattr(self, "_plateau_stepped", None) == self.current_epoch:
+                return  # PlateauStep did, before the epoch's checkpoint
+            scheduler.step(metric)
+        else:
+            scheduler.step()
+
     def on_before_optimizer_step(self, optimizer):
         # Logged before the Trainer clips, so the curve shows exploding gradients as they happen; computed
         # only on the steps the Trainer logs, and on the device (no per-parameter sync to the CPU).
@@ -233,6 +244,23 @@ class TaskModule(pl.LightningModule):
     def extra_results(self, datamodule, run_dir):
         """Task-specific results (baselines are the DataModule's) and plots written to run_dir."""
         return {}
+
+
+class PlateauStep(pl.Callback):
+    """Steps a ReduceLROnPlateau scheduler at the validation that ends an epoch, before the epoch's checkpoints
+    are written. Lightning steps it after them, and skips the step of an epoch a run was resumed in: a run
+    resumed from a checkpoint of the middle or the end of an epoch never halved the rate that epoch asked for.
+    Stepped here, the checkpoint holds the scheduler as the epoch left it, and resuming changes nothing. Where
+    no validation ends the epoch (validation every N steps), Lightning's own step at the epoch's end stands."""
+
+    def on_validation_end(self, trainer, pl_module):
+        if trainer.sanity_checking or not trainer.is_last_batch:
+            return
+        for config in trainer.lr_scheduler_configs:
+            value = trainer.callback_metrics.get(config.monitor)
+            if config.reduce_on_plateau and value is not None:
+                config.scheduler.step(value)
+                pl_module._plateau_stepped = trainer.current_epoch
 
 
 class WallClock(pl.Callback):
