@@ -107,13 +107,13 @@ def test_a_resumed_run_halves_the_rate_where_an_uninterrupted_run_does(every, fi
     lrs = pd.read_csv(reference / "csv" / "metrics.csv")["lr-AdamW"].dropna().tolist()
     assert lrs == [lrs[0], lrs[0], lrs[0] / 2], "epoch 1 had no new best: epoch 2 runs at half the rate"
     monkeypatch.setenv("RNNSUITE_DATA_DIR", str(fixture_data_dir))
-    args = ["task=synthetic", *all_tasks()["synthetic"].fixture, *FAST, *PLATEAU,
-            f"callbacks.last_every_n_steps.every_n_train_steps={every}"]
+    steps = f"callbacks.last_every_n_steps.every_n_train_steps={every}"
+    args = ["task=synthetic", *all_tasks()["synthetic"].fixture, *FAST, *PLATEAU, steps]
     marker = tmp_path / "at_step_10"
     assert kill_at_kill_point([str(BIN / "rnn-train"), *args, *kill_point(marker, 10), f"hydra.run.dir={tmp_path}"],
                               marker) == (1, 2)
-    resumed = train_on_fixture("synthetic", tmp_path, *PLATEAU, f"callbacks.last_every_n_steps.every_n_train_steps="
-                               f"{every}", f"resume={tmp_path / 'checkpoints' / 'last.ckpt'}", data_dir=fixture_data_dir)
+    resumed = train_on_fixture("synthetic", tmp_path, *PLATEAU, steps,
+                               f"resume={tmp_path / 'checkpoints' / 'last.ckpt'}", data_dir=fixture_data_dir)
     assert resumed.returncode == 0, resumed.stderr[-3000:]
     assert curves(tmp_path) == curves(reference)
     assert results(tmp_path) == results(reference)
