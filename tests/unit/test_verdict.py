@@ -216,3 +216,32 @@ def test_a_machine_read_from_a_precision_note_joins_the_recorded_cpu_it_agrees_w
     assert same_kind(no_bf16, [bf16, no_bf16]) == no_bf16  # the note says no bf16: not the bf16 EPYC
     assert same_kind(has_bf16, [avx2, bf16, has_bf16]) == bf16
     assert machine_label(same_kind(no_bf16, [no_bf16])) == "AMD EPYC (no avx512_bf16/amx_bf16)"
+
+
+def test_seeds_of_different_cpu_kinds_are_not_pooled():
+    avx2 = {"cpu": "AMD EPYC", "cores": 2, "flags": "avx2", "torch": "2"}
+    bf16 = {"cpu": "AMD EPYC", "cores": 2, "flags": "avx2 avx512f avx512_bf16", "torch": "2"}
+
+    def on(machine, values, first=1, **key):
+        out = [run({**key, "seed": s}, {"test": {"mse": v}, "stop": {"by": "early", "still_improving": False}})
+               for s, v in enumerate(values, first)]
+        for r in out:
+            r.results["machine"] = machine
+        return out
+    leaves = Claim("leaves", "LSTM's MSE <= 0.05", "-", lambda r: r.results["test"]["mse"], "at_most",
+                   where={"cell": "LSTM"}, bound=0.05)
+    # pooled, seeds 4-5 of the other CPU would put the mean (0.13) above the bound; alone, the three seeds of the
+    # bf16 machine hold it (t = -8.7)
+    runs = on(bf16, [0.01, 0.02, 0.015], cell="LSTM") + on(avx2, [0.30, 0.31], first=4, cell="LSTM")
+    rec = judge(leaves, runs)
+    assert rec["verdict"] == REPRODUCED and rec["values"]["a"] == [0.01, 0.02, 0.015]
+    assert "avx512_bf16" in rec["reason"] and "2 runs on other machines left out" in rec["reason"]
+    # a comparison takes both groups from the one kind where both have seeds, even if another has more of one
+    gap = Claim("gap", "tanh's MSE above LSTM's", "-", lambda r: r.results["test"]["mse"], "greater",
+                where={"cell": "tanh"}, versus={"cell": "LSTM"})
+    runs = (on(avx2, [0.5, 0.5, 0.5, 0.5], cell="LSTM") + on(bf16, [0.01, 0.02, 0.015], cell="LSTM")
+            + on(bf16, [0.17, 0.168, 0.171], cell="tanh"))
+    rec = judge(gap, runs)
+    assert rec["verdict"] == REPRODUCED and rec["values"]["b"] == [0.01, 0.02, 0.015]
+    # one kind only: nothing is left out and the reason says nothing of machines
+    assert "machines" not in judge(leaves, on(bf16, [0.01, 0.02, 0.015], cell="LSTM"))["reason"]

@@ -1,14 +1,15 @@
 """bahdanau: translation with and without attention, BLEU by source length, greedy and beam.
 
 RNNsearch (attention) against RNNencdec (no attention: Cho et al. 2014's encoder-decoder, whose fixed summary of
-the source conditions every decoder step), each trained until its validation BLEU stops rising, and - run once, for
-the cause of the failure this study showed before - the same model without attention fed the summary only as its
-initial state. Bahdanau, Cho & Bengio 2015, Fig. 2: RNNencdec's BLEU falls as sentences get longer, RNNsearch's does not.
+the source conditions every decoder step), each trained until its validation BLEU stops rising, and - run once,
+for the cause of the failure this study showed before - the same model without attention fed the summary only as
+its initial state. Bahdanau, Cho & Bengio 2015, Fig. 2: RNNencdec's BLEU falls as sentences get longer,
+RNNsearch's does not.
 """
 import statistics
 from dataclasses import dataclass
 
-from .base import Study, fmt_mean_std, group_values, mean_std
+from .base import Study, by_machine, fmt_mean_std, group_values, mean_std
 from .verdict import Claim, decide
 
 # attention: RNNsearch; no attention: RNNencdec (the summary at every step); the third: the wiring before the fix
@@ -117,33 +118,33 @@ class WithCauseRun(Study):
     """models × seeds, except the model that shows the cause of the old failure: one seed."""
 
     def runs(self, seeds, quick=False):
-        return [r for r in super().runs(seeds, quick) if r.key["model"] != INIT_ONLY or r.key["seed"] == 1]
+        runs = [r for r in super().runs(seeds, quick) if r.key["model"] != INIT_ONLY or r.key["seed"] == 1]
+        for r in runs:
+            r.last = r.key["model"] == INIT_ONLY  # the verdicts need the grid's seeds first
+        return runs
 
 
 def report(study, runs):
     from ..plots import figure
     models = list(dict.fromkeys(r.key["model"] for r in runs))
     done = [r for r in runs if r.results]
-    keys = sorted({k for r in done for k in r.results["test"] if k.startswith(("bleu", "chrf"))})
-    lines = ["## Test BLEU and chrF (sacrebleu; mean ± std over seeds)", "",
-             "| model | seeds | " + " | ".join(keys) + " |", "|---" * (len(keys) + 2) + "|"]
-    for m in models:
-        n = sum(r.key["model"] == m for r in done)
-        lines.append(f"| {m} | {n} | " + " | ".join(
-            fmt_mean_std(group_values(runs, lambda r, k=k: r.results["test"].get(k), model=m), 1) for k in keys) + " |")
-    copy = [r.results["baselines"]["copy_source"] for r in done]
-    if copy:
-        lines.append(f"| copying the English source | | {copy[0]['bleu']:.1f} | | {copy[0]['chrf']:.1f} | |")
-    lines += ["", "`bleu`/`chrf` are beam search (beam 5, length penalty 0.6), `_beam1` greedy.", ""]
-    lines += cause_section(done)
-    lines += bucket_section(runs, done, models)
+    kinds = by_machine(runs)
+    # seeds of different CPU kinds are never pooled: with runs on several, each kind gets its own tables
+    split = list(kinds.items()) if len(kinds) > 1 else [("", done)]
+    lines = runs_section(kinds)
+    for label, group in split:
+        lines += score_section(group, models, f" on {label}" if label else "")
+    lines += cause_section(next((g for _, g in split if any(r.key["model"] == INIT_ONLY for r in g)), done))
+    for label, group in split:
+        lines += bucket_section(group, group, models, f" on {label}" if label else "")
     lines += ["## Published", ""] + [f"- Bahdanau et al. 2015, {n}: BLEU {v} (English → French, WMT'14)"
                                      for n, v in PUBLISHED]
     lines += ["", "Their Fig. 2: without attention BLEU falls steeply with sentence length; with attention it "
               "holds up to about 50 words.", "",
               "Protocol differences: English → Spanish Bible verses (KJV → Reina-Valera 1909, 27,702 training "
               "verses up to 50 words, split by chapter) with a far smaller model (1 layer, 256 units, an LSTM) and "
-              f"budget (until val BLEU stops rising, 10-20 epochs), BPE vocabularies, a Luong (general) attention for RNNsearch.", "",
+              "budget (until val BLEU stops rising), BPE vocabularies, a Luong (general) attention for RNNsearch.",
+              "",
               "Why each run trains until its val BLEU stops rising, not for a fixed time or a fixed number of epochs: "
               "the claims compare what each model can reach, and BLEU-by-length at a budget that cut a model off "
               "while it still improved would mix that with how fast it learns (at 2 fixed epochs the model without "
@@ -153,8 +154,9 @@ def report(study, runs):
               "epochs, so the seeds of the study span sessions and, where they must, machines; the tables are "
               "then split by machine and the verdicts use one machine's seeds.", ""]
     fig, ax = figure(figsize=(7.5, 4.2))
+    label, plotted = max(split, key=lambda kv: len(kv[1]))
     for i, m in enumerate(models):
-        group = [r for r in done if r.key["model"] == m]
+        group = [r for r in plotted if r.key["model"] == m]
         if not group:
             continue
         labels = list(buckets_of(group[0]))
@@ -166,8 +168,42 @@ def report(study, runs):
     ax.set_ylabel("test BLEU, beam 5")
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8)
-    ax.set_title("BLEU by source length (mean ± std over seeds)")
+    ax.set_title("BLEU by source length (mean ± std over seeds)" + (f"\n{label}" if label else ""), fontsize=10)
     return "\n".join(lines), fig
+
+
+def runs_section(kinds):
+    """One row per finished run: the machine it trained on, its precision, where it stopped and its best val BLEU."""
+    if not kinds:
+        return []
+    rows = []
+    for label, group in kinds.items():
+        for r in sorted(group, key=lambda r: (r.key["seed"], list(MODELS).index(r.key["model"]))):
+            res, stop = r.results, r.results.get("stop") or {}
+            prec = (res.get("precision") or {}).get("precision", "")
+            minutes = f"{res['minutes']:.0f}" if res.get("minutes") is not None else ""
+            best = res.get("best_val", {}).get("val/bleu")
+            rows.append(f"| {r.key['model']} | {r.key['seed']} | {label} | {prec} | {stop.get('epoch', '')} | "
+                        f"{stop.get('by', '')} | {'' if best is None else f'{best:.2f}'} | {minutes} |")
+    return ["## Runs", "", "| model | seed | machine | precision | epochs | stopped by | best val BLEU | minutes |",
+            "|---" * 8 + "|", *rows, "",
+            "Stopped by `early`: val BLEU had not risen for the patience (the run reached what it can); `cap`: the "
+            "epoch cap (then the verdicts treat a run still improving as unfinished).", ""]
+
+
+def score_section(group, models, where=""):
+    keys = sorted({k for r in group for k in r.results["test"] if k.startswith(("bleu", "chrf"))})
+    lines = [f"## Test BLEU and chrF{where} (sacrebleu; mean ± std over seeds)", "",
+             "| model | seeds | " + " | ".join(keys) + " |", "|---" * (len(keys) + 2) + "|"]
+    for m in models:
+        n = sum(r.key["model"] == m for r in group)
+        lines.append(f"| {m} | {n} | " + " | ".join(
+            fmt_mean_std(group_values(group, lambda r, k=k: r.results["test"].get(k), model=m), 1) for k in keys)
+            + " |")
+    copy = [r.results["baselines"]["copy_source"] for r in group]
+    if copy:
+        lines.append(f"| copying the English source | | {copy[0]['bleu']:.1f} | | {copy[0]['chrf']:.1f} | |")
+    return lines + ["", "`bleu`/`chrf` are beam search (beam 5, length penalty 0.6), `_beam1` greedy.", ""]
 
 
 def cause_section(done):
@@ -203,12 +239,12 @@ def cause_section(done):
             "this table is the run that shows the cause.", ""]
 
 
-def bucket_section(runs, done, models):
+def bucket_section(runs, done, models, where=""):
     labels = next((list(buckets_of(r)) for r in done), [])
     if not labels:
         return []
     first = next(r for r in done)
-    head = ["## BLEU by English source length, bucket by bucket (beam 5; mean ± std over seeds)", "",
+    head = [f"## BLEU by English source length{where}, bucket by bucket (beam 5; mean ± std over seeds)", "",
             "| bucket (words) | verses | mean words | " + " | ".join(models)
             + f" | {SEARCH} − {ENCDEC} (Welch, one-sided) |", "|---" * (len(models) + 4) + "|"]
     rows = []

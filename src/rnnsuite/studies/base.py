@@ -42,6 +42,7 @@ class Run:
     # so a study longer than a sitting resumes on a checkout without run folders, and every report is rebuilt
     # from the JSON alone
     recorded: dict = None
+    last: bool = False  # run after the others whatever its seed (a one-seed diagnostic beside the grid)
 
     @property
     def finished(self):
@@ -131,7 +132,7 @@ def execute(runs, wrap=None, jobs=1, max_runs=None, log=print, run_here=None):
     call tries it again). Runs side by side (jobs > 1) share the cores: one thread each. `run_here(run)`, when
     given, trains one run in this process (no wrapper, one job): the CLI passes its own."""
     # seed by seed: a study stopped part-way has every grid cell for its first seeds, run on the same machine
-    todo = sorted((r for r in runs if not r.finished), key=lambda r: r.key["seed"])
+    todo = sorted((r for r in runs if not r.finished), key=lambda r: (r.last, r.key["seed"]))
     log(f"{len(runs) - len(todo)} of {len(runs)} runs finished; running {len(todo[:max_runs])}")
     todo = todo[:max_runs]
     threads = 1 if jobs > 1 else None
@@ -353,6 +354,16 @@ def same_kind(m, recorded):
     return m
 
 
+def by_machine(runs):
+    """{machine label: the finished runs trained on that CPU kind (or GPU)}, in the runs' order."""
+    recorded = [r.results.get("machine") for r in runs if r.results]
+    out = {}
+    for r in runs:
+        if r.results is not None:
+            out.setdefault(machine_label(same_kind(r.results.get("machine"), recorded)), []).append(r)
+    return out
+
+
 def machine_label(m):
     if not m:
         return "unknown"
@@ -384,8 +395,7 @@ def write_report(study, runs, out, command, sessions):
     finished = sum(r.results is not None for r in runs)
     jobs = max(s.get("jobs", 1) for s in sessions)
     machines = list(dict.fromkeys(s["machine"] for s in sessions if s.get("machine")))
-    recorded = [r.results.get("machine") for r in runs if r.results]
-    per_run = list(dict.fromkeys(machine_label(same_kind(m, recorded)) for m in recorded))
+    per_run = list(by_machine(runs))
     machines = machines or [m for m in per_run if m != "unknown"]  # sittings from before they were recorded
     example = next((r for r in runs), None)
     # what the runs took themselves, start to results.json: the wall time also counts the waits for a CPU slot

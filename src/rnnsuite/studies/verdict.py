@@ -127,6 +127,26 @@ def _by_seed(claim, runs, where):
     return out
 
 
+def one_machine(claim, runs):
+    """The runs of the one machine kind that gives the claim the most seeds, and what its reason then adds. Seeds
+    from different CPU kinds are never pooled (their kernels, precision and speed differ), so where a study's runs
+    span kinds, each verdict uses one kind's seeds."""
+    from .base import by_machine
+    kinds = by_machine(runs)
+    if len(kinds) < 2:
+        return runs, ""
+    wheres = [w for w in (claim.where, claim.versus) if w is not None]
+
+    def seeds(group):
+        n = [len(_by_seed(claim, group, w)) for w in wheres]
+        return min(n), sum(n)
+    best = max(kinds, key=lambda k: seeds(kinds[k]))
+    left = sum(any(_matches(r, w) for w in wheres) for k, group in kinds.items() if k != best for r in group)
+    if not left:
+        return kinds[best], ""
+    return kinds[best], f"; {best}'s seeds only ({left} run{'s' if left > 1 else ''} on other machines left out)"
+
+
 def capped_while_improving(run):
     """Whether the run stopped at its step/epoch cap with its monitored metric still improving (`stop` in its
     results, see studies.base.stop_info); False when not recorded."""
@@ -138,6 +158,7 @@ def judge(claim, runs):
     """The claim's record: its statement, per-seed values, verdict and reason (what the study JSON holds)."""
     def fmt(x):
         return f"{x * claim.scale:.{claim.digits}f}{claim.unit}" if claim.unit else f"{x * claim.scale:.3g}"
+    runs, left_out = one_machine(claim, runs)
     a = _by_seed(claim, runs, claim.where)
     b = _by_seed(claim, runs, claim.versus) if claim.versus is not None else None
     if claim.paired:
@@ -158,6 +179,7 @@ def judge(claim, runs):
     elif capped:
         reason += f"; {len(capped)} run{'s' if len(capped) > 1 else ''} stopped at the cap still improving " \
                   f"({', '.join(capped)})"
+    reason += left_out
     unknown = sum(not (r.results or {}).get("stop") for r in used)
     if unknown:
         reason += f"; whether {unknown} of its {len(used)} runs hit their cap is not recorded"
