@@ -151,8 +151,8 @@ def report(study, runs):
               "attention was below copying the source; its BLEU/attention's ratio falls as both train on). A "
               "stopping rule on validation also gives every model the same rule on any machine, where a time "
               "budget would give a faster CPU, and the cheaper model, more updates. The cost: a run takes many "
-              "epochs (the runs table), so the seeds of the study span sessions and, where they must, machines; the tables are "
-              "then split by machine and the verdicts use one machine's seeds.", ""]
+              "epochs (the runs table), so the seeds of the study span sessions and, where they must, machines; "
+              "the tables are then split by machine and the verdicts use one machine's seeds.", ""]
     fig, ax = figure(figsize=(7.5, 4.2))
     label, plotted = max(split, key=lambda kv: len(kv[1]))
     for i, m in enumerate(models):
