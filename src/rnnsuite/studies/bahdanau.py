@@ -131,9 +131,10 @@ def report(study, runs):
     kinds = by_machine(runs)
     # seeds of different CPU kinds are never pooled: with runs on several, each kind gets its own tables
     split = list(kinds.items()) if len(kinds) > 1 else [("", done)]
-    lines = runs_section(kinds)
+    lines = []
     for label, group in split:
         lines += score_section(group, models, f" on {label}" if label else "")
+    lines += runs_section(kinds)
     lines += cause_section(next((g for _, g in split if any(r.key["model"] == INIT_ONLY for r in g)), done))
     for label, group in split:
         lines += bucket_section(group, group, models, f" on {label}" if label else "")
