@@ -137,7 +137,7 @@ def report(study, runs):
     lines += runs_section(kinds)
     lines += cause_section(next((g for _, g in split if any(r.key["model"] == INIT_ONLY for r in g)), done))
     for label, group in split:
-        lines += bucket_section(group, group, models, f" on {label}" if label else "")
+        lines += bucket_section(group, models, f" on {label}" if label else "")
     lines += ["## Published", ""] + [f"- Bahdanau et al. 2015, {n}: BLEU {v} (English → French, WMT'14)"
                                      for n, v in PUBLISHED]
     lines += ["", "Their Fig. 2: without attention BLEU falls steeply with sentence length; with attention it "
@@ -244,25 +244,26 @@ def cause_section(done):
             "this table is the run that shows the cause.", ""]
 
 
-def bucket_section(runs, done, models, where=""):
+def bucket_section(done, models, where=""):
+    """BLEU per source-length bucket of the finished runs `done`, one column per model, and each model's slope."""
     labels = next((list(buckets_of(r)) for r in done), [])
     if not labels:
         return []
-    first = next(r for r in done)
+    first = done[0]
     head = [f"## BLEU by English source length{where}, bucket by bucket (beam 5; mean ± std over seeds)", "",
             "| bucket (words) | verses | mean words | " + " | ".join(models)
             + f" | {SEARCH} − {ENCDEC} (Welch, one-sided) |", "|---" * (len(models) + 4) + "|"]
     rows = []
     for k in labels:
-        cells = [fmt_mean_std(group_values(runs, lambda r, k=k: buckets_of(r)[k]["bleu"], model=m), 1)
+        cells = [fmt_mean_std(group_values(done, lambda r, k=k: buckets_of(r)[k]["bleu"], model=m), 1)
                  for m in models]
-        a = group_values(runs, lambda r, k=k: buckets_of(r)[k]["bleu"], model=SEARCH)
-        b = group_values(runs, lambda r, k=k: buckets_of(r)[k]["bleu"], model=ENCDEC)
+        a = group_values(done, lambda r, k=k: buckets_of(r)[k]["bleu"], model=SEARCH)
+        b = group_values(done, lambda r, k=k: buckets_of(r)[k]["bleu"], model=ENCDEC)
         gap = (f"{mean_std(a)[0] - mean_std(b)[0]:+.1f} ({decide(a, 'greater', 0.0, b)[0]})" if a and b else "")
         rows.append(f"| {k} | {buckets_of(first)[k]['n']} | {buckets_of(first)[k]['mean_words']:.1f} | "
                     + " | ".join(cells) + f" | {gap} |")
     slopes = ["| slope, BLEU per 10 words | | | " + " | ".join(
-        fmt_mean_std(group_values(runs, slope, model=m), 2) for m in models) + " | |"]
+        fmt_mean_std(group_values(done, slope, model=m), 2) for m in models) + " | |"]
     return head + rows + slopes + ["", "Every run decodes the same 1,340 test verses; greedy scores per bucket are "
                                    "in the JSON (`bleu_by_source_length.beam1`).", ""]
 
